@@ -1,0 +1,17 @@
+"""mitbadak (밑바닥, "from the very bottom"): deep learning from scratch on NumPy.
+
+``import mitbadak as mb`` loads NumPy alone; figures and progress bars import matplotlib and
+tqdm only when used.
+"""
+
+from mitbadak import functional, numerical
+from mitbadak.grad_mode import enable_grad, is_enabled as is_grad_enabled, no_grad
+from mitbadak.random import manual_seed
+from mitbadak.tensor import Tensor, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "enable_grad", "functional", "is_grad_enabled", "manual_seed", "no_grad",
+    "numerical", "tensor",
+]

@@ -1,0 +1,106 @@
+"""Read and write IDX files, the format MNIST and Fashion-MNIST ship in.
+
+An IDX file is a 4-byte magic number -- two zero bytes, a type code, the number of dimensions --
+then one big-endian uint32 per dimension, then the values, big-endian, in C order. The files
+usually travel gzip-compressed; `read_idx` recognises gzip by its own magic bytes, whatever the
+file is called. Every mismatch between header and payload is a `ValueError` naming the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+# IDX type code -> big-endian NumPy dtype.
+TYPE_CODES: dict[int, np.dtype] = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Return the array stored in the IDX file at `path` (gzip-compressed or raw).
+
+    The result is a writable array in native byte order with the header's shape.
+    """
+    path = Path(path)
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == _GZIP_MAGIC
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rb") as f:
+            return _read_stream(f, path)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise ValueError(f"{path}: corrupt gzip stream ({e})") from e
+
+
+def _read_stream(f, path: Path) -> np.ndarray:
+    magic = f.read(4)
+    if len(magic) < 4 or magic[:2] != b"\0\0":
+        raise ValueError(
+            f"{path}: not an IDX file: expected magic 00 00 <type> <ndim>, found {magic.hex(' ')!r}"
+        )
+    code, ndim = magic[2], magic[3]
+    if code not in TYPE_CODES:
+        known = ", ".join(f"0x{c:02X}" for c in TYPE_CODES)
+        raise ValueError(f"{path}: unknown IDX type code 0x{code:02X}; expected one of {known}")
+    header = f.read(4 * ndim)
+    if len(header) < 4 * ndim:
+        raise ValueError(
+            f"{path}: truncated header: expected {ndim} dimension sizes "
+            f"({4 * ndim} bytes), found {len(header)} bytes"
+        )
+    shape = struct.unpack(f">{ndim}I", header)
+    dtype = TYPE_CODES[code]
+    out = np.empty(shape, dtype=dtype.newbyteorder("="))
+    expected = out.nbytes
+    # Read straight into the output buffer; the byte swap (if any) happens in place below.
+    got = f.readinto(out.reshape(-1).view(np.uint8)) if expected else 0
+    if got < expected:
+        raise ValueError(
+            f"{path}: truncated payload: header says shape {shape} of {dtype.name} "
+            f"({expected} bytes), found {got} bytes"
+        )
+    extra = len(f.read(1 << 16))
+    if extra:
+        raise ValueError(
+            f"{path}: oversized payload: header says shape {shape} of {dtype.name} "
+            f"({expected} bytes), found at least {expected + extra} bytes"
+        )
+    if dtype.itemsize > 1 and dtype.byteorder != out.dtype.byteorder:
+        out.byteswap(inplace=True)
+    return out
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write `array` to `path` as IDX, gzip-compressed when the name ends in ``.gz``.
+
+    The dtype must be one IDX can hold: uint8, int8, int16, int32, float32 or float64.
+    Compressed output is byte-for-byte reproducible (the gzip timestamp is fixed at 0).
+    """
+    path = Path(path)
+    array = np.asarray(array)
+    by_kind = {dt.newbyteorder("="): code for code, dt in TYPE_CODES.items()}
+    code = by_kind.get(array.dtype.newbyteorder("="))
+    if code is None:
+        names = ", ".join(dt.name for dt in TYPE_CODES.values())
+        raise ValueError(f"{path}: IDX cannot store dtype {array.dtype}; expected one of {names}")
+    if array.ndim > 255:
+        raise ValueError(f"{path}: IDX holds at most 255 dimensions, got {array.ndim}")
+    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    payload = np.ascontiguousarray(array, dtype=TYPE_CODES[code]).tobytes()
+    if path.name.endswith(".gz"):
+        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+            f.write(header + payload)
+    else:
+        path.write_bytes(header + payload)

@@ -1,0 +1,79 @@
+"""`Function`: one node of the computational graph, the book's layer with `forward`/`backward`.
+
+Chapter 5 of the book builds every layer (MulLayer, Affine, Relu, SoftmaxWithLoss, ...) as an
+object with two methods: `forward` computes the output from the inputs and keeps what the
+backward pass will need; `backward` receives dL/dy, the gradient of the loss with respect to
+the output, and returns dL/dx for each input (the chain rule: upstream gradient times the
+local derivative). A `Function` is exactly that, on plain NumPy arrays.
+
+What the book does by hand (calling each layer's `backward` in reverse order) the graph does
+for us: `Function.apply` runs `forward` and, when gradients are wanted, records the inputs on
+the node and the node on its output tensor (define-by-run, as PyTorch and DeZero do). Later,
+`Tensor.backward()` walks these records from the loss back to the leaves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mitbadak import grad_mode
+
+if TYPE_CHECKING:
+    from mitbadak.tensor import Tensor
+
+
+class Function:
+    """Base class of every differentiable operation.
+
+    A subclass writes:
+
+    * ``forward(self, *xs)`` on ndarrays, returning one ndarray; it stores on ``self`` whatever
+      its backward needs (as the book's layers store ``self.x`` or ``self.mask``);
+    * ``backward(self, gy)`` returning one gradient per input (an ndarray, or None for an input
+      that takes no gradient, such as integer labels). The gradient may have a broadcast shape:
+      the graph walk sums it back to the input's shape. ``backward`` must not modify ``gy``.
+
+    ``self.needs_input_grad`` (a tuple of bools, one per input) lets a backward skip work for
+    inputs that do not require a gradient.
+    """
+
+    inputs: tuple[Tensor, ...] | None
+    needs_input_grad: tuple[bool, ...]
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run ``forward`` on the inputs' arrays and, if any input requires a gradient (and
+        gradients are enabled), link the result into the graph."""
+        from mitbadak.tensor import Tensor  # circular: tensor.py builds on this module
+
+        fn = cls(**params) if params else cls()
+        needs = tuple(x.requires_grad for x in inputs)
+        track = grad_mode.is_enabled() and any(needs)
+        if track:
+            fn.needs_input_grad = needs
+        y = fn.forward(*[x.data for x in inputs])
+        if not track:
+            return Tensor._wrap(y)
+        fn.inputs = inputs
+        return Tensor._wrap(y, creator=fn)
+
+    def release(self) -> None:
+        """Forget inputs and saved arrays once the backward pass no longer needs them."""
+        saved = vars(self)
+        saved.clear()
+        self.inputs = None
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"

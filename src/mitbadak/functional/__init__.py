@@ -1,0 +1,37 @@
+"""Differentiable operations, each a `Function` with the book's forward and backward formulas.
+
+``from mitbadak import functional as F``. The modules, in the order the book meets them:
+
+* ``arithmetic``  + - * / ** @ and the fused affine layer ``linear`` (chapter 5)
+* ``elementwise`` exp, log, sqrt, clip
+* ``reduction``   sum, mean, max
+* ``shape``       reshape, transpose, flatten, indexing
+* ``activation``  step, sigmoid, tanh, relu, leaky_relu, softmax, log_softmax (chapter 3)
+* ``loss``        cross_entropy (the fused SoftmaxWithLoss), mse_loss, sum_squared_error,
+                  accuracy (chapter 4)
+* ``normalization`` batch_norm, ``dropout`` dropout (chapter 6)
+"""
+
+from mitbadak.functional.activation import (
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    step,
+    tanh,
+)
+from mitbadak.functional.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
+from mitbadak.functional.dropout import dropout
+from mitbadak.functional.elementwise import clip, exp, log, sqrt
+from mitbadak.functional.loss import accuracy, cross_entropy, mse_loss, sum_squared_error
+from mitbadak.functional.normalization import batch_norm
+from mitbadak.functional.reduction import max, mean, sum
+from mitbadak.functional.shape import flatten, getitem, reshape, transpose
+
+__all__ = [
+    "accuracy", "add", "batch_norm", "clip", "cross_entropy", "div", "dropout", "exp",
+    "flatten", "getitem", "leaky_relu", "linear", "log", "log_softmax", "matmul", "max",
+    "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt",
+    "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
+]

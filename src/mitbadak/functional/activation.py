@@ -1,0 +1,148 @@
+"""Activation functions (the book's chapter 3) with their backward formulas (chapter 5).
+
+A network without a nonlinearity between its layers collapses to one linear map; these are
+the nonlinearities. Softmax turns scores into probabilities; it and its logarithm subtract the
+row maximum first, which changes nothing mathematically (softmax(x) = softmax(x - c)) but keeps
+``exp`` from overflowing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mitbadak.function import Function
+from mitbadak.tensor import Tensor
+
+
+class Step(Function):
+    """The perceptron's step: y = 1 if x > 0 else 0. Its derivative is 0 everywhere it exists,
+    which is why networks that learn by gradients use smooth activations instead."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return (x > 0).astype(x.dtype)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        return (np.zeros_like(gy),)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x);  dy/dx = y (1 - y)  (the book's Sigmoid layer).
+
+    Computed as e^x / (1 + e^x) for negative x, so e^-x never overflows (no warning for
+    x = -1000) and small results keep their precision.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        e = np.exp(-np.abs(x))
+        y = np.where(x >= 0, 1, e)
+        y /= 1 + e
+        self.y = y
+        return y
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        y = self.y
+        return (gy * y * (1 - y),)
+
+
+class Tanh(Function):
+    """y = tanh(x);  dy/dx = 1 - y^2."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        return (gy * (1 - self.y * self.y),)
+
+
+class ReLU(Function):
+    """y = max(0, x);  dy/dx = 1 where x > 0, else 0 (0 at x = 0, as the book's Relu layer
+    and PyTorch; the book's ``relu_grad`` helper says 1 there)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.mask = x > 0
+        return np.maximum(x, 0, dtype=x.dtype)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        return (gy * self.mask,)
+
+
+class LeakyReLU(Function):
+    """y = x for x > 0, else slope * x;  dy/dx = 1 or slope: negative inputs keep a gradient."""
+
+    def __init__(self, slope: float) -> None:
+        self.slope = slope
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.mask = x > 0
+        return np.where(self.mask, x, x * self.slope)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        return (np.where(self.mask, gy, gy * self.slope),)
+
+
+class Softmax(Function):
+    """y_i = e^(x_i - max x) / sum_j e^(x_j - max x);  dL/dx = y * (gy - sum(gy * y))."""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        e = np.exp(x - x.max(axis=self.axis, keepdims=True))
+        e /= e.sum(axis=self.axis, keepdims=True)
+        self.y = e
+        return e
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        y = self.y
+        return (y * (gy - (gy * y).sum(axis=self.axis, keepdims=True)),)
+
+
+def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log softmax(x) = (x - max) - log(sum(e^(x - max))): finite even where softmax underflows
+    to 0, which is what keeps cross-entropy finite for hopeless predictions."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
+
+
+class LogSoftmax(Function):
+    """y = log softmax(x);  dL/dx = gy - softmax(x) * sum(gy)."""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = log_softmax_array(x, self.axis)
+        return self.y
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        return (gy - np.exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)
+
+
+def step(x: Tensor) -> Tensor:
+    return Step.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(x, slope=negative_slope)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    return LogSoftmax.apply(x, axis=axis)

@@ -1,0 +1,211 @@
+"""Arithmetic on tensors: + - * / ** @ and the fused affine layer ``linear``.
+
+Each backward is the local derivative times the upstream gradient ``gy`` (the book's
+chapter 5: an add node passes the gradient through unchanged, a multiply node swaps its
+inputs). Broadcasting needs no code here: the graph walk sums each gradient back to its
+input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mitbadak.function import Function
+from mitbadak.functional._util import as_pair, as_tensor
+from mitbadak.tensor import Tensor
+
+
+class Add(Function):
+    """y = a + b;  dL/da = gy,  dL/db = gy."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a + b
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return gy, gy
+
+
+class Sub(Function):
+    """y = a - b;  dL/da = gy,  dL/db = -gy."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a - b
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        return gy, (-gy if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a * b;  dL/da = gy * b,  dL/db = gy * a  (the book's MulLayer swaps its inputs)."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        need_a, need_b = self.needs_input_grad
+        return (gy * self.b if need_a else None), (gy * self.a if need_b else None)
+
+
+class Div(Function):
+    """y = a / b;  dL/da = gy / b,  dL/db = -gy * a / b^2 = -gy * y / b."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.b = b
+        self.y = a / b
+        return self.y
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        need_a, need_b = self.needs_input_grad
+        ga = gy / self.b if need_a else None
+        gb = -gy * self.y / self.b if need_b else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x;  dL/dx = -gy."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        return (-gy,)
+
+
+class Pow(Function):
+    """y = a ** b;  dL/da = gy * b * a^(b-1),  dL/db = gy * y * ln(a)."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        self.y = a**b
+        return self.y
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        need_a, need_b = self.needs_input_grad
+        ga = gy * self.b * self.a ** (self.b - 1) if need_a else None
+        gb = gy * self.y * np.log(self.a) if need_b else None
+        return ga, gb
+
+
+def _check_matmul_shapes(op: str, a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"{op}: operands must have at least one dimension, got shapes "
+                         f"{a.shape} and {b.shape}")
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != inner_b:
+        raise ValueError(
+            f"{op}: shapes {a.shape} and {b.shape} are not aligned: the last axis of the first "
+            f"({a.shape[-1]}) must equal the {'first' if b.ndim == 1 else 'second-to-last'} "
+            f"axis of the second ({inner_b})"
+        )
+
+
+class MatMul(Function):
+    """Y = A @ B;  dL/dA = gY @ B^T,  dL/dB = A^T @ gY  (shapes: (N,K)@(K,M) -> (N,M)).
+
+    Vectors and stacks of matrices follow ``np.matmul``; batch axes that were broadcast are
+    summed back by the graph walk.
+    """
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return np.matmul(a, b)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, b = self.a, self.b
+        need_a, need_b = self.needs_input_grad
+        if a.ndim == 2 and b.ndim == 2:
+            return (gy @ b.T if need_a else None), (a.T @ gy if need_b else None)
+        if a.ndim == 1 and b.ndim == 1:  # dot product: gy is a scalar
+            return (gy * b if need_a else None), (gy * a if need_b else None)
+        if a.ndim == 1:  # (K) @ (..., K, M) -> (..., M): treat a as a row (1, K)
+            ga = (gy[..., None, :] @ np.swapaxes(b, -1, -2))[..., 0, :] if need_a else None
+            gb = a[:, None] * gy[..., None, :] if need_b else None
+            return ga, gb
+        if b.ndim == 1:  # (..., N, K) @ (K) -> (..., N): treat b as a column (K, 1)
+            ga = gy[..., :, None] * b if need_a else None
+            gb = (np.swapaxes(a, -1, -2) @ gy[..., :, None])[..., 0] if need_b else None
+            return ga, gb
+        ga = gy @ np.swapaxes(b, -1, -2) if need_a else None
+        gb = np.swapaxes(a, -1, -2) @ gy if need_b else None
+        return ga, gb
+
+
+class Linear(Function):
+    """The book's Affine layer, fused: Y = X @ W + b.
+
+    dL/dX = gY @ W^T,  dL/dW = X^T @ gY,  dL/db = sum of gY over the batch.
+    X may have extra leading axes (..., in); they are flattened for the weight gradient.
+    """
+
+    def forward(self, x: np.ndarray, W: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:  # noqa: N803
+        self.x, self.W = x, W
+        y = x @ W
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        x, W = self.x, self.W
+        need_x, need_W = self.needs_input_grad[:2]
+        gx = gy @ W.T if need_x else None
+        if x.ndim != 2:
+            x, gy = x.reshape(-1, x.shape[-1]), gy.reshape(-1, gy.shape[-1])
+        gW = x.T @ gy if need_W else None  # noqa: N806
+        if len(self.needs_input_grad) == 2:
+            return gx, gW
+        gb = gy.sum(axis=0) if self.needs_input_grad[2] else None
+        return gx, gW, gb
+
+
+# ----------------------------------------------------------------------------- functional API
+def add(a: Any, b: Any) -> Tensor:
+    return Add.apply(*as_pair(a, b))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    return Sub.apply(*as_pair(a, b))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return Mul.apply(*as_pair(a, b))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    return Div.apply(*as_pair(a, b))
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001  (the operator's name)
+    return Pow.apply(*as_pair(a, b))
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product ``a @ b``; mismatched shapes raise a ValueError naming both."""
+    a, b = as_pair(a, b)
+    _check_matmul_shapes("matmul", a.data, b.data)
+    return MatMul.apply(a, b)
+
+
+def linear(x: Any, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa: N803
+    """Affine transform ``x @ W + b`` with W of shape (in, out), as in the book.
+
+    (PyTorch's ``F.linear`` stores W as (out, in) and computes ``x @ W.T + b``.)
+    """
+    x = as_tensor(x, W)
+    if W.ndim != 2 or x.ndim == 0 or x.shape[-1] != W.shape[0]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {W.shape}: "
+            f"expected input (..., {W.shape[0] if W.ndim == 2 else '?'})"
+        )
+    if b is None:
+        return Linear.apply(x, W)
+    if b.shape != (W.shape[1],):
+        raise ValueError(f"linear: bias of shape {b.shape} does not fit weight of shape "
+                         f"{W.shape}: expected ({W.shape[1]},)")
+    return Linear.apply(x, W, b)

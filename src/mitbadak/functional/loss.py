@@ -1,0 +1,143 @@
+"""Loss functions (the book's chapter 4) and accuracy.
+
+A loss is a single number saying how wrong the network is, smooth enough that its gradient
+says how to be less wrong. Accuracy is not a loss: nudging a weight a little rarely changes a
+single prediction, so its gradient is zero almost everywhere and gives no direction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mitbadak.function import Function
+from mitbadak.functional.activation import log_softmax_array
+from mitbadak.functional.shape import reshape
+from mitbadak.tensor import Tensor
+
+
+def _labels_array(labels: Any) -> np.ndarray:
+    return np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+
+
+def _check_labels(labels: np.ndarray, logits_shape: tuple[int, ...]) -> np.ndarray:
+    """Validate class indices (N,) in [0, C) or one-hot / probability targets (N, C)."""
+    n, classes = logits_shape
+    if labels.dtype.kind in "iu":
+        if labels.shape != (n,):
+            raise ValueError(f"cross_entropy: integer labels must have shape ({n},) for logits "
+                             f"of shape {logits_shape}, got {labels.shape}")
+        if n and (labels.min() < 0 or labels.max() >= classes):
+            bad = labels[(labels < 0) | (labels >= classes)][0]
+            raise ValueError(f"cross_entropy: label {bad} is outside [0, {classes}) "
+                             f"({classes} classes)")
+        return labels
+    if labels.dtype.kind in "fb":
+        if labels.shape != logits_shape:
+            raise ValueError(f"cross_entropy: one-hot labels must have the logits' shape "
+                             f"{logits_shape}, got {labels.shape}")
+        return labels
+    raise TypeError(f"cross_entropy: labels must be integer class indices or one-hot floats, "
+                    f"got dtype {labels.dtype}")
+
+
+class CrossEntropy(Function):
+    """Softmax followed by cross-entropy, fused: the book's SoftmaxWithLoss layer.
+
+    Forward:  L = -(1/N) sum_n log softmax(x_n)[t_n], with log softmax by log-sum-exp (no
+    ``+1e-7`` inside a log: a hopeless prediction gives a large finite loss, and gradient
+    checks stay exact).
+    Backward: dL/dx = (softmax(x) - t) / N, t one-hot. The division of softmax and the log
+    cancel into this simple form, which is why the two are fused into one node.
+    """
+
+    def __init__(self, labels: np.ndarray) -> None:
+        self.labels = labels
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        logp = log_softmax_array(x, axis=1)
+        n = x.shape[0]
+        t = self.labels
+        if t.dtype.kind in "iu":
+            total = logp[np.arange(n), t].sum()
+        else:
+            total = (logp * t).sum()
+        self.logp = logp
+        return np.asarray(-total / n, dtype=x.dtype)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        n = self.logp.shape[0]
+        g = np.exp(self.logp)  # softmax(x)
+        t = self.labels
+        if t.dtype.kind in "iu":
+            g[np.arange(n), t] -= 1
+        else:
+            g -= t
+        g *= gy / n
+        return (g,)
+
+
+class SquaredError(Function):
+    """L = scale * sum((y - t)^2);  dL/dy = 2 scale (y - t),  dL/dt = -dL/dy."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def forward(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
+        self.diff = y - t
+        return np.asarray(self.scale * np.vdot(self.diff, self.diff), dtype=y.dtype)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        gy_ = self.diff * (gy * (2 * self.scale))
+        return gy_, (-gy_ if self.needs_input_grad[1] else None)
+
+
+def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
+    """Mean cross-entropy of softmax(logits) against ``labels``.
+
+    ``logits``: (N, C) raw scores (no softmax first, as in PyTorch); a single (C,) row is a
+    batch of one. ``labels``: class indices (N,) or one-hot / probabilities (N, C).
+    """
+    t = _labels_array(labels)
+    if logits.ndim == 1:
+        logits = reshape(logits, 1, -1)
+        t = t.reshape(1, -1) if t.ndim == 1 and t.dtype.kind in "fb" else t.reshape(1)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    t = _check_labels(t, logits.shape)
+    if t.dtype.kind not in "iu" and t.dtype != logits.dtype:
+        t = t.astype(logits.dtype)
+    return CrossEntropy.apply(logits, labels=t)
+
+
+def _squared_error(y: Tensor, t: Any, scale: float, name: str) -> Tensor:
+    t = t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t, dtype=y.dtype))
+    if y.shape != t.shape:
+        raise ValueError(f"{name}: prediction of shape {y.shape} and target of shape "
+                         f"{t.shape} differ")
+    return SquaredError.apply(y, t, scale=scale)
+
+
+def mse_loss(y: Tensor, t: Any) -> Tensor:
+    """Mean squared error: mean((y - t)^2) over all elements (PyTorch's ``mse_loss``)."""
+    return _squared_error(y, t, 1.0 / max(y.size, 1), "mse_loss")
+
+
+def sum_squared_error(y: Tensor, t: Any) -> Tensor:
+    """The book's sum of squared errors, 0.5 * sum((y - t)^2), averaged over the batch (axis 0)."""
+    batch = y.shape[0] if y.ndim > 1 else 1
+    return _squared_error(y, t, 0.5 / batch, "sum_squared_error")
+
+
+def accuracy(logits: Any, labels: Any) -> float:
+    """Share of rows whose largest score is the true class. Inference needs no softmax:
+    softmax keeps the order of the scores, so the argmax is the same."""
+    scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
+    t = _labels_array(labels)
+    if t.ndim == scores.ndim:
+        t = t.argmax(axis=-1)
+    if t.shape != scores.shape[:-1]:
+        raise ValueError(f"accuracy: labels of shape {t.shape} do not fit scores of shape "
+                         f"{scores.shape}")
+    return float((scores.argmax(axis=-1) == t).mean()) if t.size else 0.0

@@ -1,0 +1,114 @@
+"""Batch Normalization (Ioffe & Szegedy 2015; the book's chapter 6) as one fused node.
+
+Training:  mu, var = mean and (biased) variance of each feature over the batch,
+           x_hat = (x - mu) / sqrt(var + eps),   y = gamma * x_hat + beta,
+           and the running statistics move towards mu and the unbiased variance:
+           running = (1 - momentum) * running + momentum * batch value.
+Evaluation: the running statistics replace the batch's, so one sample's output does not
+           depend on the others in its batch.
+
+For (N, C) input the statistics are per feature over N; for (N, C, H, W) per channel over
+N, H and W (as PyTorch's BatchNorm2d; the book's code normalises each of C*H*W positions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mitbadak.function import Function
+from mitbadak.tensor import Tensor
+
+
+def _reduce_axes(ndim: int) -> tuple[int, ...]:
+    return (0,) + tuple(range(2, ndim))
+
+
+def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
+    """Shape (C,) -> (1, C, 1, 1, ...) so it broadcasts over the channel axis."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+class BatchNorm(Function):
+    """Fused batch normalization; the backward is the book's closed form:
+
+    dx = (1 / m) / sqrt(var + eps) * (m * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)),
+    with dx_hat = gy * gamma and m the number of values per feature;
+    dgamma = sum(gy * x_hat),  dbeta = sum(gy).
+    """
+
+    def __init__(self, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+                 training: bool, momentum: float, eps: float) -> None:
+        self.running_mean, self.running_var = running_mean, running_var
+        self.training, self.momentum, self.eps = training, momentum, eps
+
+    def forward(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        axes = _reduce_axes(x.ndim)
+        m = x.size // x.shape[1]
+        if self.training:
+            if m == 1:
+                raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                                 f"training, got input of shape {x.shape} (a batch of one has "
+                                 "variance 0); use eval mode or a larger batch")
+            mu = x.mean(axis=axes)
+            xc = x - _per_channel(mu, x.ndim)
+            var = np.mean(xc * xc, axis=axes)
+            if self.running_mean is not None:
+                self._update_running(mu, var, m)
+        else:
+            mu, var = self.running_mean, self.running_var
+            xc = x - _per_channel(mu, x.ndim)
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
+        x_hat = xc
+        x_hat *= _per_channel(inv_std, x.ndim)
+        self.x_hat, self.inv_std, self.gamma, self.m = x_hat, inv_std, gamma, m
+        return x_hat * _per_channel(gamma, x.ndim) + _per_channel(beta, x.ndim)
+
+    def _update_running(self, mu: np.ndarray, var: np.ndarray, m: int) -> None:
+        """In place, so the module's buffers see it; variance made unbiased by m / (m - 1)."""
+        mom = self.momentum
+        self.running_mean *= 1 - mom
+        self.running_mean += mom * mu
+        self.running_var *= 1 - mom
+        self.running_var += (mom * m / (m - 1)) * var
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        ndim, axes, x_hat = gy.ndim, _reduce_axes(gy.ndim), self.x_hat
+        dbeta = gy.sum(axis=axes)
+        dgamma = (gy * x_hat).sum(axis=axes)
+        if not self.needs_input_grad[0]:
+            return None, dgamma, dbeta
+        scale = self.gamma * self.inv_std  # d y / d x at fixed statistics
+        if not self.training:
+            return gy * _per_channel(scale, ndim), dgamma, dbeta
+        # sum(dx_hat) = gamma * dbeta and sum(dx_hat * x_hat) = gamma * dgamma, per channel
+        m = self.m
+        dx = gy - _per_channel(dbeta / m, ndim)
+        dx -= x_hat * _per_channel(dgamma / m, ndim)
+        dx *= _per_channel(scale, ndim)
+        return dx, dgamma, dbeta
+
+
+def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize ``x`` (N, C) or (N, C, ...) per channel; see the module docstring.
+
+    In training mode the running statistics (if given) are updated in place; in evaluation
+    mode they are used and must be given. ``weight`` (gamma) and ``bias`` (beta) default to 1
+    and 0.
+    """
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")
+    channels = x.shape[1]
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
+    for name, v in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if v is not None and v.shape != (channels,):
+            raise ValueError(f"batch_norm: {name} has shape {v.shape}, expected ({channels},) "
+                             f"for input of shape {x.shape}")
+    dtype = x.dtype
+    gamma = weight if weight is not None else Tensor._wrap(np.ones(channels, dtype=dtype))
+    beta = bias if bias is not None else Tensor._wrap(np.zeros(channels, dtype=dtype))
+    return BatchNorm.apply(x, gamma, beta, running_mean=running_mean, running_var=running_var,
+                           training=training, momentum=momentum, eps=eps)

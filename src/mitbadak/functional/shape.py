@@ -1,0 +1,111 @@
+"""Shape operations: reshape, transpose, flatten and indexing.
+
+They move numbers around without changing them, so their backward moves the gradient back:
+reshape it, transpose it with the inverse permutation, or scatter it into the indexed places
+(adding where an index repeats, since that element was used more than once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mitbadak.function import Function
+from mitbadak.tensor import Tensor
+
+
+class Reshape(Function):
+    """y = x viewed with another shape;  dL/dx = gy reshaped to x's shape."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        return (gy.reshape(self.x_shape),)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted;  dL/dx = gy permuted back (the inverse permutation)."""
+
+    def __init__(self, axes: tuple[int, ...] | None) -> None:
+        self.axes = axes
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.transpose(x, self.axes)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        if self.axes is None:
+            return (np.transpose(gy),)
+        return (np.transpose(gy, np.argsort(self.axes)),)
+
+
+def _is_advanced(key: Any) -> bool:
+    """True when the index uses integer arrays or lists (which may repeat an element)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, (list, np.ndarray)) and np.asarray(k).dtype != bool for k in parts)
+
+
+class GetItem(Function):
+    """y = x[key];  dL/dx = zeros with gy scattered into the selected places (added up where
+    an integer index selects the same element twice)."""
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x_shape = x.shape
+        return x[self.key]
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros(self.x_shape, dtype=gy.dtype)
+        if _is_advanced(self.key):
+            np.add.at(gx, self.key, gy)
+        else:
+            gx[self.key] = gy
+        return (gx,)
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], Sequence):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def reshape(x: Tensor, *shape: int | Sequence[int]) -> Tensor:
+    """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one axis may be -1."""
+    new_shape = _shape_arg(shape)
+    known = int(np.prod([n for n in new_shape if n != -1]))
+    if new_shape.count(-1) == 0:
+        fits = known == x.size
+    else:
+        fits = new_shape.count(-1) == 1 and known > 0 and x.size % known == 0
+    if not fits:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} "
+                         f"elements) into {new_shape}")
+    return Reshape.apply(x, shape=new_shape)
+
+
+def transpose(x: Tensor, *axes: int | Sequence[int]) -> Tensor:
+    """Reverse the axes (no arguments) or permute them: ``x.transpose(0, 2, 1)``."""
+    perm = _shape_arg(axes) if axes else None
+    return Transpose.apply(x, axes=perm)
+
+
+def flatten(x: Tensor, start_dim: int = 1) -> Tensor:
+    """Keep the first ``start_dim`` axes and flatten the rest: (N, C, H, W) -> (N, C*H*W)."""
+    return reshape(x, *x.shape[:start_dim], -1)
+
+
+def getitem(x: Tensor, key: Any) -> Tensor:
+    """Indexing and slicing as in NumPy, with a gradient."""
+    if isinstance(key, Tensor):
+        key = key.data
+    elif isinstance(key, tuple):
+        key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
+    return GetItem.apply(x, key=key)

@@ -1,0 +1,363 @@
+"""`Tensor`: an ndarray that remembers how it was made, and the backward walk over that graph.
+
+A tensor wraps a NumPy array (``.data``). If it requires a gradient, every operation on it
+produces a new tensor whose ``creator`` is the `Function` node that made it; the nodes point
+back to their input tensors. ``loss.backward()`` then walks this graph from the loss to the
+leaves (tensors made by the user, such as weights), applying each node's ``backward`` in
+reverse topological order and accumulating dL/dx into each leaf's ``.grad``.
+
+Dtype rule: floating data and Python numbers become float32 unless a dtype is given; float64
+is honoured everywhere (use it for gradient checks). Gradients always have their tensor's
+dtype and shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mitbadak import grad_mode
+from mitbadak.function import Function
+
+DEFAULT_DTYPE = np.float32
+
+
+def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert ``data`` to an ndarray: float32 for floats and Python numbers unless ``dtype``.
+
+    Integer arrays and lists of integers stay integer (class labels, indices).
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    array = np.asarray(data)
+    python_number = isinstance(data, (int, float)) and not isinstance(data, bool)
+    if array.dtype.kind == "f" or python_number:
+        return array.astype(DEFAULT_DTYPE, copy=False)
+    return array
+
+
+class Tensor:
+    """A multi-dimensional array with automatic differentiation (see the module docstring).
+
+    ``__array_priority__`` makes ``ndarray + Tensor`` call the tensor's operator, so mixing
+    arrays and tensors gives a tensor that still tracks gradients.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "creator", "__weakref__")
+    __array_priority__ = 200
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data: np.ndarray = _as_array(data, dtype)
+        self.grad: np.ndarray | None = None
+        self.creator: Function | None = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray, creator: Function | None = None) -> Tensor:
+        """Fast constructor for operation results (no conversion, no checks)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.creator = creator
+        t.requires_grad = creator is not None
+        return t
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place; only floating tensors can require a gradient."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require a gradient, got dtype {self.data.dtype}"
+                "; convert first, e.g. mb.tensor(data, dtype=np.float32)"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    # ----------------------------------------------------------------- array-like attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """PyTorch's name for ``creator``: the node that produced this tensor."""
+        return self.creator
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """A tensor sharing the same data, cut off from the graph."""
+        return Tensor._wrap(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype != DEFAULT_DTYPE:
+            extra += f", dtype={self.data.dtype}"
+        if self.creator is not None:
+            extra += f", grad_fn={self.creator.name}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    # ------------------------------------------------------------------------ backward pass
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Compute dL/dx for every leaf x that requires a gradient, accumulating into ``x.grad``.
+
+        ``grad`` is dL/dself; it may be omitted only for a scalar (it is then 1). The graph is
+        freed afterwards unless ``retain_graph=True``; calling backward through a freed graph
+        raises instead of silently adding the gradients a second time.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() called on a tensor that does not require grad: create the inputs "
+                "with requires_grad=True (and not inside mb.no_grad())"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without `grad` needs a scalar, but this tensor has shape "
+                    f"{self.shape}; pass grad=np.ones({self.shape}) (dL/d of this tensor) or "
+                    "reduce it first, e.g. y.sum().backward()"
+                )
+            gy = np.ones(self.shape, dtype=self.dtype)
+        else:
+            gy = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if gy.shape != self.shape:
+                raise ValueError(f"grad has shape {gy.shape} but the tensor has shape {self.shape}")
+        if self.creator is None:
+            _accumulate_leaf(self, gy, owned=True)
+            return
+        _run_backward(self.creator, gy, retain_graph)
+
+    # ---------------------------------------------- operators (defined in mitbadak.functional)
+    def __add__(self, other: Any) -> Tensor:
+        return F.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return F.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return F.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return F.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return F.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return F.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return F.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return F.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return F.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return F.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return F.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return F.neg(self)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return F.getitem(self, key)
+
+    # Comparisons give boolean tensors and take no gradient.
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data < _data(other))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data <= _data(other))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data > _data(other))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data >= _data(other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data == _data(other))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data != _data(other))
+
+    __hash__ = object.__hash__
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802  (NumPy's and PyTorch's name)
+        return F.transpose(self)
+
+    def transpose(self, *axes: int) -> Tensor:
+        return F.transpose(self, *axes)
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        return F.reshape(self, *shape)
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return F.sum(self, axis, keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return F.mean(self, axis, keepdims)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return F.max(self, axis, keepdims)
+
+    def exp(self) -> Tensor:
+        return F.exp(self)
+
+    def log(self) -> Tensor:
+        return F.log(self)
+
+    def sqrt(self) -> Tensor:
+        return F.sqrt(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        return F.clip(self, min, max)
+
+    def argmax(self, axis: int | None = None) -> np.ndarray:
+        return self.data.argmax(axis=axis)
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Make a tensor: ``mb.tensor([[1., 2.]], requires_grad=True)`` (float32 unless ``dtype``)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------- the graph walk
+def _topological_order(root: Function) -> list[Function]:
+    """Every node reachable from ``root``, each listed after all the nodes that feed it.
+
+    An explicit stack instead of recursion: a chain of 10,000 operations is fine.
+    """
+    order: list[Function] = []
+    visited: set[int] = set()
+    stack: list[tuple[Function, bool]] = [(root, False)]
+    while stack:
+        fn, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        if fn.inputs is None:
+            raise RuntimeError(
+                f"trying to backward through the graph a second time (node {fn.name}): its "
+                "saved values were freed after the first backward(); pass retain_graph=True to "
+                "the first call if you need to backward twice"
+            )
+        visited.add(id(fn))
+        stack.append((fn, True))
+        for x in fn.inputs:
+            creator = x.creator
+            if creator is not None and id(creator) not in visited:
+                stack.append((creator, False))
+    return order
+
+
+def _run_backward(root: Function, gy: np.ndarray, retain_graph: bool) -> None:
+    """Propagate ``gy`` = dL/d(root's output) to every leaf, in reverse topological order."""
+    order = _topological_order(root)
+    pending: dict[int, np.ndarray] = {id(root): gy}  # dL/d(output of node), summed over uses
+    for fn in reversed(order):
+        gy = pending.pop(id(fn))
+        gxs = fn.backward(gy)
+        for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):  # type: ignore[arg-type]
+            if not needed or gx is None:
+                continue
+            if gx.shape != x.data.shape:
+                gx = sum_to(gx, x.data.shape)
+            if gx.dtype != x.data.dtype:
+                gx = gx.astype(x.data.dtype)
+            creator = x.creator
+            if creator is None:
+                # A gradient that is gy itself, a view, or handed to two inputs is not ours
+                # to keep: the leaf gets a private copy, so later in-place accumulation is safe.
+                owned = gx is not gy and gx.base is None and sum(g is gx for g in gxs) == 1
+                _accumulate_leaf(x, gx, owned)
+            else:
+                key = id(creator)
+                previous = pending.get(key)
+                pending[key] = gx if previous is None else previous + gx
+        if not retain_graph:
+            fn.release()
+
+
+def _accumulate_leaf(x: Tensor, gx: np.ndarray, owned: bool) -> None:
+    """dL/dx accumulates over backward calls, as in PyTorch: zero it with ``zero_grad()``."""
+    if x.grad is None:
+        x.grad = gx if owned else gx.copy()
+    else:
+        x.grad += gx
+
+
+def sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum a broadcast gradient back to ``shape``.
+
+    If x of shape (3,) was broadcast to (2, 3) in the forward pass, each x[j] fed two outputs,
+    so dL/dx[j] is the sum of their gradients: sum over the axes that broadcasting added or
+    stretched.
+    """
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+from mitbadak import functional as F  # noqa: E402  (the operators above need the ops)
