@@ -4,7 +4,7 @@
 tqdm only when used.
 """
 
-from mitbadak import functional, numerical
+from mitbadak import data, functional, numerical
 from mitbadak.grad_mode import enable_grad, is_enabled as is_grad_enabled, no_grad
 from mitbadak.random import manual_seed
 from mitbadak.tensor import Tensor, tensor
@@ -12,6 +12,6 @@ from mitbadak.tensor import Tensor, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "enable_grad", "functional", "is_grad_enabled", "manual_seed", "no_grad",
+    "Tensor", "data", "enable_grad", "functional", "is_grad_enabled", "manual_seed", "no_grad",
     "numerical", "tensor",
 ]

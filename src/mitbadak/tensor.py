@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak import grad_mode
 from mitbadak.function import Function
 
 DEFAULT_DTYPE = np.float32

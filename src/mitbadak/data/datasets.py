@@ -59,30 +59,22 @@ FILES = {
     "t_test": "t10k-labels-idx1-ubyte",
 }
 
-# SHA-256 of the official .gz files, from TensorFlow Datasets' url_checksums/mnist.txt and
-# fashion_mnist.txt (they agree with the MD5s that torchvision and the Fashion-MNIST README list).
+# SHA-256 of the official .gz files, by role, as published in TensorFlow Datasets'
+# url_checksums/mnist.txt and url_checksums/fashion_mnist.txt.
 SHA256: dict[str, dict[str, str]] = {
     "mnist": {
-        "train-images-idx3-ubyte.gz": (
-            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
-        "train-labels-idx1-ubyte.gz": (
-            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
-        "t10k-images-idx3-ubyte.gz": (
-            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
-        "t10k-labels-idx1-ubyte.gz": (
-            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+        "x_train": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "t_train": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "x_test": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t_test": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
     },
     "fashion-mnist": {
-        "train-images-idx3-ubyte.gz": (
-            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
-        "train-labels-idx1-ubyte.gz": (
-            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
-        "t10k-images-idx3-ubyte.gz": (
-            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
-        "t10k-labels-idx1-ubyte.gz": (
-            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
+        "x_train": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "t_train": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "x_test": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t_test": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
     },
-}  # fmt: skip
+}
 
 # Base URLs, tried in order; the file name is appended.
 MIRRORS: dict[str, tuple[str, ...]] = {
@@ -177,6 +169,7 @@ def _load_idx_dataset(
 
     env = os.environ.get("MITBADAK_DATA")
     cache = Path.home() / ".cache" / "mitbadak" / name
+    cached = {role: cache / f"{stem}.gz" for role, stem in FILES.items()}
     for directory in (
         Path(data_dir) if data_dir is not None else None,
         Path(env) / name if env else None,
@@ -186,7 +179,7 @@ def _load_idx_dataset(
 
     bad = _unverified_cache_files(name, cache)
     if not bad:
-        return _read_checked({role: cache / f"{stem}.gz" for role, stem in FILES.items()})
+        return _read_checked(cached)
     if cache.is_dir():
         looked.append(f"  {cache}: " + "; ".join(f"{f} {why}" for f, why in bad.items()))
     else:
@@ -199,12 +192,12 @@ def _load_idx_dataset(
     if allow_download:
         for file in bad:
             try:
-                urls_for_file = [u.rstrip("/") + "/" + file for u in urls]
-                fetch(urls_for_file, cache / file, SHA256[name][file], progress=progress)
+                file_urls = [u.rstrip("/") + "/" + file for u in urls]
+                fetch(file_urls, cache / file, _cache_sha256(name)[file], progress=progress)
             except DownloadError as e:
                 failures.append(str(e))
         if not failures:
-            return _read_checked({role: cache / f"{stem}.gz" for role, stem in FILES.items()})
+            return _read_checked(cached)
     raise DatasetNotFoundError(_not_found_message(name, looked, failures, allow_download))
 
 
@@ -222,15 +215,20 @@ def _find_files(directory: Path) -> dict[str, Path] | None:
 def _missing(directory: Path) -> str:
     if not directory.is_dir():
         return "no such directory"
-    absent = [s for s in FILES.values() if not (directory / f"{s}.gz").is_file()
-              and not (directory / s).is_file()]  # fmt: skip
+    present = {p.name for p in directory.iterdir()}
+    absent = [s for s in FILES.values() if s not in present and f"{s}.gz" not in present]
     return "missing " + ", ".join(absent)
+
+
+def _cache_sha256(name: str) -> dict[str, str]:
+    """Expected SHA-256 of each file of the cache, by file name."""
+    return {f"{FILES[role]}.gz": digest for role, digest in SHA256[name].items()}
 
 
 def _unverified_cache_files(name: str, cache: Path) -> dict[str, str]:
     """Cache files that are absent or fail their checksum, each with the reason."""
     bad = {}
-    for file, expected in SHA256[name].items():
+    for file, expected in _cache_sha256(name).items():
         path = cache / file
         if not path.is_file():
             bad[file] = "missing"

@@ -5,10 +5,13 @@ replacement, so its "epoch" of ``n / batch_size`` iterations sees about 63% of t
 some twice. Here each epoch is a permutation: every sample is seen exactly once (the last batch is
 smaller unless `drop_last`).
 
-Shuffling uses the loader's own ``np.random.Generator``, never the global NumPy state, so runs are
-reproducible from `seed`. `state_dict()` captures the generator, the epoch count and the position
-inside the current epoch as JSON-friendly data; `load_state_dict()` on a fresh loader over the same
-arrays makes it yield exactly the batches the saved one would have yielded next, even mid-epoch.
+Shuffling uses the loader's own ``np.random.Generator``, never NumPy's global state: seeded by
+`seed`, or, when that is None, from mitbadak's default generator, so that ``mb.manual_seed(s)``
+makes a whole run reproducible.
+
+`state_dict()` captures the generator, the epoch count and the position inside the current epoch
+as JSON-friendly data; `load_state_dict()` on a fresh loader over the same arrays makes it yield
+exactly the batches the saved one would have yielded next, even mid-epoch.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from mitbadak.random import default_generator
 
 
 class DataLoader:
@@ -56,6 +61,8 @@ class DataLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.epoch = 0  # completed epochs
+        if seed is None:
+            seed = int(default_generator().integers(2**63))
         self._rng = np.random.default_rng(seed)
         self._epoch_start: dict | None = None  # generator state before this epoch's permutation
         self._batch = 0  # batches handed out in the epoch in progress

@@ -46,7 +46,7 @@ class Mean(Sum):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         y = super().forward(x)
-        self.n = x.size // max(y.size, 1) if x.size else 1
+        self.n = x.size // y.size if y.size else 1  # elements averaged per output
         return np.asarray(y / np.asarray(self.n, dtype=x.dtype))
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
