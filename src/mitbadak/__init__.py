@@ -8,10 +8,11 @@ from mitbadak import data, functional, numerical
 from mitbadak.grad_mode import enable_grad, is_enabled as is_grad_enabled, no_grad
 from mitbadak.random import manual_seed
 from mitbadak.tensor import Tensor, tensor
+from mitbadak import optim  # noqa: E402,I001  (optimizers build on Tensor)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "data", "enable_grad", "functional", "is_grad_enabled", "manual_seed", "no_grad",
-    "numerical", "tensor",
+    "numerical", "optim", "tensor",
 ]

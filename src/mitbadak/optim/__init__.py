@@ -1,0 +1,36 @@
+"""Optimizers: rules that turn gradients into weight updates (the book's chapter 6).
+
+``from mitbadak import optim``; the API is PyTorch's::
+
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    opt.zero_grad(); loss.backward(); opt.step()
+
+* ``optimizer``     the `Optimizer` base: param groups, state, state_dict, subnormal flush
+* ``sgd``           SGD, Momentum, Nesterov
+* ``adaptive``      AdaGrad, RMSProp (per-weight learning rates)
+* ``adam``          Adam, AdamW
+* ``clip``          clip_grad_norm_
+* ``lr_scheduler``  StepLR, CosineAnnealingLR
+
+``Adagrad`` and ``RMSprop`` are PyTorch's (and, for RMSprop, the book's) spellings.
+``OPTIMIZERS`` maps lower-case names (as on the command line) to the classes.
+"""
+
+from mitbadak.optim import lr_scheduler
+from mitbadak.optim.adam import Adam, AdamW
+from mitbadak.optim.adaptive import AdaGrad, RMSProp
+from mitbadak.optim.clip import clip_grad_norm_
+from mitbadak.optim.optimizer import Optimizer
+from mitbadak.optim.sgd import SGD, Momentum, Nesterov
+
+Adagrad = AdaGrad
+RMSprop = RMSProp
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.__name__.lower(): cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW)
+}
+
+__all__ = [
+    "OPTIMIZERS", "SGD", "AdaGrad", "Adagrad", "Adam", "AdamW", "Momentum", "Nesterov",
+    "Optimizer", "RMSProp", "RMSprop", "clip_grad_norm_", "lr_scheduler",
+]
