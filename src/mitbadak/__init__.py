@@ -4,11 +4,16 @@
 tqdm only when used.
 """
 
-from mitbadak import data, functional, numerical
-from mitbadak.grad_mode import enable_grad, is_enabled as is_grad_enabled, no_grad
+from mitbadak import (
+    data,
+    functional,
+    numerical,
+    optim,
+)
+from mitbadak.grad_mode import enable_grad, no_grad
+from mitbadak.grad_mode import is_enabled as is_grad_enabled
 from mitbadak.random import manual_seed
 from mitbadak.tensor import Tensor, tensor
-from mitbadak import optim  # noqa: E402,I001  (optimizers build on Tensor)
 
 __version__ = "0.1.0"
 
