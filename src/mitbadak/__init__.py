@@ -7,6 +7,8 @@ tqdm only when used.
 from mitbadak import (
     data,
     functional,
+    init,
+    nn,
     numerical,
     optim,
 )
@@ -18,6 +20,6 @@ from mitbadak.tensor import Tensor, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "data", "enable_grad", "functional", "is_grad_enabled", "manual_seed", "no_grad",
+    "Tensor", "data", "enable_grad", "functional", "init", "nn", "is_grad_enabled", "manual_seed", "no_grad",
     "numerical", "optim", "tensor",
 ]

@@ -1,0 +1,33 @@
+"""Neural-network building blocks: ``from mitbadak import nn``.
+
+* ``module``        `Module` (the tree of layers, its parameters and state) and `Parameter`
+* ``linear``        `Linear`, the book's Affine layer
+* ``activation``    `ReLU`, `Sigmoid`, `Tanh`, `LeakyReLU`, `Identity`, `Softmax`
+* ``container``     `Sequential`
+* ``normalization`` `BatchNorm1d`
+* ``dropout``       `Dropout`
+* ``mlp``           `MLP` (the book's MultiLayerNetExtend) and `TwoLayerNet`
+"""
+
+from mitbadak.nn.activation import (
+    ACTIVATIONS,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    get_activation,
+)
+from mitbadak.nn.container import Sequential
+from mitbadak.nn.dropout import Dropout
+from mitbadak.nn.linear import Linear
+from mitbadak.nn.mlp import MLP, TwoLayerNet
+from mitbadak.nn.module import IncompatibleKeys, Module, Parameter
+from mitbadak.nn.normalization import BatchNorm1d
+
+__all__ = [
+    "ACTIVATIONS", "MLP", "BatchNorm1d", "Dropout", "Identity", "IncompatibleKeys",
+    "LeakyReLU", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "Tanh", "TwoLayerNet", "get_activation",
+]
