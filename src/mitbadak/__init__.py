@@ -20,6 +20,6 @@ from mitbadak.tensor import Tensor, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "data", "enable_grad", "functional", "init", "nn", "is_grad_enabled", "manual_seed", "no_grad",
-    "numerical", "optim", "tensor",
+    "Tensor", "data", "enable_grad", "functional", "init", "is_grad_enabled", "manual_seed",
+    "nn", "no_grad", "numerical", "optim", "tensor",
 ]
