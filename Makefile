@@ -24,6 +24,9 @@ bench: EXTRAS = test,parity,bench
 bench: $(STAMP)
 	$(PY) benchmarks/bench_train.py
 
+figures: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m mitbadak.experiments.gallery --out docs/figures
+
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff
 	$(VENV)/bin/ruff check src tests benchmarks examples

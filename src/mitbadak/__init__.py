@@ -11,6 +11,8 @@ from mitbadak import (
     nn,
     numerical,
     optim,
+    perceptron,
+    viz,
 )
 from mitbadak.grad_mode import enable_grad, no_grad
 from mitbadak.grad_mode import is_enabled as is_grad_enabled
@@ -21,5 +23,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "data", "enable_grad", "functional", "init", "is_grad_enabled", "manual_seed",
-    "nn", "no_grad", "numerical", "optim", "tensor",
+    "nn", "no_grad", "numerical", "optim", "perceptron", "tensor", "viz",
 ]
