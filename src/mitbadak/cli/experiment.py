@@ -26,6 +26,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", choices=DATASETS,
                         help="dataset for experiments that train or evaluate a network")
     parser.add_argument("--seed", type=int, help="random seed (default: the experiment's)")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="processes for experiments that run trials in parallel "
+                             "(hyperparams; default: the available cores)")
     parser.set_defaults(func=run)
 
 
@@ -40,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.name is None:
         raise UsageError("name an experiment: " + ", ".join(experiments.EXPERIMENTS)
                          + " (or --list)")
-    options = {key: value for key in ("dataset", "seed")
+    options = {key: value for key in ("dataset", "seed", "workers")
                if (value := getattr(args, key)) is not None}
     try:
         report = experiments.run_experiment(args.name, args.out, quick=args.quick, **options)
