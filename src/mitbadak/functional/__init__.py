@@ -10,6 +10,8 @@
 * ``loss``        cross_entropy (the fused SoftmaxWithLoss), mse_loss, sum_squared_error,
                   accuracy (chapter 4)
 * ``normalization`` batch_norm, ``dropout`` dropout (chapter 6)
+* ``conv``        conv2d, max_pool2d, avg_pool2d (chapter 7; im2col/col2im on arrays in
+                  ``functional.im2col``)
 """
 
 from mitbadak.functional.activation import (
@@ -22,6 +24,7 @@ from mitbadak.functional.activation import (
     tanh,
 )
 from mitbadak.functional.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
+from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.dropout import dropout
 from mitbadak.functional.elementwise import clip, exp, log, sqrt
 from mitbadak.functional.loss import accuracy, cross_entropy, mse_loss, sum_squared_error
@@ -30,8 +33,8 @@ from mitbadak.functional.reduction import max, mean, sum
 from mitbadak.functional.shape import flatten, getitem, reshape, transpose
 
 __all__ = [
-    "accuracy", "add", "batch_norm", "clip", "cross_entropy", "div", "dropout", "exp",
-    "flatten", "getitem", "leaky_relu", "linear", "log", "log_softmax", "matmul", "max",
-    "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt",
-    "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
+    "accuracy", "add", "avg_pool2d", "batch_norm", "clip", "conv2d", "cross_entropy", "div",
+    "dropout", "exp", "flatten", "getitem", "leaky_relu", "linear", "log", "log_softmax", "matmul",
+    "max", "max_pool2d", "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
+    "softmax", "sqrt", "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
 ]

@@ -4,7 +4,8 @@
 * ``linear``        `Linear`, the book's Affine layer
 * ``activation``    `ReLU`, `Sigmoid`, `Tanh`, `LeakyReLU`, `Identity`, `Softmax`
 * ``container``     `Sequential`
-* ``normalization`` `BatchNorm1d`
+* ``normalization`` `BatchNorm1d`, `BatchNorm2d`
+* ``conv``          `Conv2d`, `MaxPool2d`, `AvgPool2d`, `Flatten` (chapter 7)
 * ``dropout``       `Dropout`
 * ``mlp``           `MLP` (the book's MultiLayerNetExtend) and `TwoLayerNet`
 """
@@ -20,14 +21,16 @@ from mitbadak.nn.activation import (
     get_activation,
 )
 from mitbadak.nn.container import Sequential
+from mitbadak.nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from mitbadak.nn.dropout import Dropout
 from mitbadak.nn.linear import Linear
 from mitbadak.nn.mlp import MLP, TwoLayerNet
 from mitbadak.nn.module import IncompatibleKeys, Module, Parameter
-from mitbadak.nn.normalization import BatchNorm1d
+from mitbadak.nn.normalization import BatchNorm1d, BatchNorm2d
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "BatchNorm1d", "Dropout", "Identity", "IncompatibleKeys",
+    "ACTIVATIONS", "MLP", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout",
+    "Flatten", "MaxPool2d", "Identity", "IncompatibleKeys",
     "LeakyReLU", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
     "Tanh", "TwoLayerNet", "get_activation",
 ]

@@ -66,3 +66,11 @@ class BatchNorm1d(_BatchNorm):
 
     input_ranks = (2, 3)
     input_layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of (N, C, H, W) feature maps: one mean and variance per channel
+    over N, H and W (as PyTorch; the book's layer normalises every C*H*W position apart)."""
+
+    input_ranks = (4,)
+    input_layout = "(N, C, H, W)"

@@ -1,0 +1,177 @@
+"""Convolution and pooling, forward + backward: mitbadak against PyTorch (CPU), same run.
+
+    python benchmarks/bench_conv.py [--rounds 5] [--reps 15] [--threads 2]
+
+Each round times a block of repetitions of every case in each library (median per block) and
+the report gives the median over rounds of the time ratio mitbadak / torch (below 1: faster).
+Blocks, not alternating calls, because BLAS and OpenMP worker threads keep spinning for a
+while after a call and would slow down the other library's next call. A breakdown shows where
+mitbadak's time goes (im2col, matrix products, col2im). The last case is a whole Adam step of
+the book's SimpleConvNet built from the modules in `mitbadak.nn.conv`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import mitbadak as mb
+from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
+from mitbadak.functional.im2col import col2im, im2col
+
+CASES = {  # name: (op, x shape, weight shape or pool kernel, padding, x requires grad)
+    "SimpleConvNet conv 1x28x28 -> 30x5x5": ("conv", (100, 1, 28, 28), (30, 1, 5, 5), 0, False),
+    "DeepConvNet conv 16x28x28 -> 16x3x3 p1": ("conv", (100, 16, 28, 28), (16, 16, 3, 3), 1, True),
+    "conv 32x14x14 -> 64x3x3 p1": ("conv", (100, 32, 14, 14), (64, 32, 3, 3), 1, True),
+    "max_pool2d 30x24x24 k2": ("max", (100, 30, 24, 24), 2, 0, True),
+    "avg_pool2d 30x24x24 k2": ("avg", (100, 30, 24, 24), 2, 0, True),
+}
+
+
+def median_ms(f: Callable[[], object], reps: int) -> float:
+    f()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)) * 1e3
+
+
+def mitbadak_step(case: tuple, rng: np.random.Generator) -> Callable[[], None]:
+    op, x_shape, w, padding, x_grad = case
+    x = mb.tensor(rng.standard_normal(x_shape), requires_grad=x_grad)
+    if op == "conv":
+        W = mb.tensor(rng.standard_normal(w) * 0.1, requires_grad=True)  # noqa: N806
+        b = mb.tensor(np.zeros(w[0]), requires_grad=True)
+        params = [W, b]
+        forward = lambda: conv2d(x, W, b, padding=padding)  # noqa: E731
+    else:
+        pool = max_pool2d if op == "max" else avg_pool2d
+        params = []
+        forward = lambda: pool(x, w)  # noqa: E731
+    gy = rng.standard_normal(forward().shape).astype(np.float32)
+
+    def step() -> None:
+        for p in params + [x]:
+            p.grad = None
+        forward().backward(gy)
+    return step
+
+
+def torch_step(case: tuple) -> Callable[[], None]:
+    import torch
+    tf = torch.nn.functional
+    op, x_shape, w, padding, x_grad = case
+    x = torch.randn(x_shape, requires_grad=x_grad)
+    if op == "conv":
+        W = (torch.randn(w) * 0.1).requires_grad_()  # noqa: N806
+        b = torch.zeros(w[0], requires_grad=True)
+        params = [W, b]
+        forward = lambda: tf.conv2d(x, W, b, padding=padding)  # noqa: E731
+    else:
+        pool = tf.max_pool2d if op == "max" else tf.avg_pool2d
+        params = []
+        forward = lambda: pool(x, w)  # noqa: E731
+    gy = torch.randn(forward().shape)
+
+    def step() -> None:
+        for p in params + [x]:
+            p.grad = None
+        forward().backward(gy)
+    return step
+
+
+def simple_convnet_steps(batch: int = 100) -> tuple[Callable[[], None], Callable[[], None]]:
+    """One Adam training step of the book's SimpleConvNet (conv 30x5x5 - ReLU - max pool 2 -
+    affine 100 - ReLU - affine 10, cross-entropy) in each library, on the same batch."""
+    import torch
+
+    from mitbadak import nn, optim
+    from mitbadak.functional import cross_entropy
+    from mitbadak.nn.conv import Conv2d, Flatten, MaxPool2d
+
+    rng = np.random.default_rng(1)
+    x = rng.random((batch, 1, 28, 28), dtype=np.float32)
+    t = rng.integers(0, 10, batch)
+    ours = nn.Sequential(Conv2d(1, 30, 5, init=0.01), nn.ReLU(), MaxPool2d(2), Flatten(),
+                         nn.Linear(30 * 12 * 12, 100), nn.ReLU(), nn.Linear(100, 10))
+    opt = optim.Adam(ours.parameters(), lr=1e-3)
+    tnn = torch.nn
+    theirs = tnn.Sequential(tnn.Conv2d(1, 30, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
+                            tnn.Linear(30 * 12 * 12, 100), tnn.ReLU(), tnn.Linear(100, 10))
+    topt = torch.optim.Adam(theirs.parameters(), lr=1e-3)
+    xt, tt = torch.from_numpy(x), torch.from_numpy(t)
+
+    def step() -> None:
+        opt.zero_grad()
+        cross_entropy(ours(x), t).backward()
+        opt.step()
+
+    def torch_step() -> None:
+        topt.zero_grad()
+        tnn.functional.cross_entropy(theirs(xt), tt).backward()
+        topt.step()
+    return step, torch_step
+
+
+def breakdown(case: tuple, rng: np.random.Generator, reps: int) -> dict[str, float]:
+    """Milliseconds of each stage of one conv2d forward + backward (float32)."""
+    _, x_shape, w_shape, padding, x_grad = case
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    W_col = rng.standard_normal((w_shape[0], int(np.prod(w_shape[1:])))).astype(np.float32)  # noqa: N806
+    kh, kw = w_shape[2:]
+    col = im2col(x, kh, kw, 1, padding)
+    g = rng.standard_normal((x_shape[0], w_shape[0], col.shape[2])).astype(np.float32)
+    stages = {
+        "im2col": lambda: im2col(x, kh, kw, 1, padding),
+        "forward W_col @ col": lambda: np.matmul(W_col, col),
+        "dW = sum g @ col^T": lambda: np.matmul(g, col.transpose(0, 2, 1)).sum(axis=0),
+        "db = sum g": lambda: g.sum(axis=(0, 2)),
+    }
+    if x_grad:
+        dcol = np.matmul(W_col.T, g)
+        stages["dcol = W_col^T @ g"] = lambda: np.matmul(W_col.T, g)
+        stages["col2im"] = lambda: col2im(dcol, x_shape, kh, kw, 1, padding)
+    return {k: median_ms(f, reps) for k, f in stages.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    import torch
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    ours = {name: mitbadak_step(case, rng) for name, case in CASES.items()}
+    theirs = {name: torch_step(case) for name, case in CASES.items()}
+    net = "SimpleConvNet Adam step, batch 100"
+    ours[net], theirs[net] = simple_convnet_steps()
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in ours}
+    for _ in range(args.rounds):
+        for name in ours:
+            t_ours = median_ms(ours[name], args.reps)
+            time.sleep(0.05)
+            t_torch = median_ms(theirs[name], args.reps)
+            time.sleep(0.05)
+            times[name].append((t_ours, t_torch))
+    print(f"forward + backward, float32, torch threads {args.threads}, median of "
+          f"{args.rounds} rounds")
+    print(f"{'case':42s} {'mitbadak ms':>11s} {'torch ms':>9s} {'ratio':>6s}")
+    for name, pairs in times.items():
+        a = np.array(pairs)
+        ratio = float(np.median(a[:, 0] / a[:, 1]))
+        print(f"{name:42s} {np.median(a[:, 0]):11.2f} {np.median(a[:, 1]):9.2f} {ratio:6.2f}")
+    for name, case in CASES.items():
+        if case[0] == "conv":
+            parts = breakdown(case, rng, args.reps)
+            print(f"\n{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()) + " (ms)")
+
+
+if __name__ == "__main__":
+    main()
