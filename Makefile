@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(PY) examples/xor.py
+	$(VENV)/bin/mitbadak train
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -5,6 +5,7 @@ tqdm only when used.
 """
 
 from mitbadak import (
+    checkpoint,
     data,
     functional,
     init,
@@ -12,6 +13,8 @@ from mitbadak import (
     numerical,
     optim,
     perceptron,
+    plot,
+    train,
     viz,
 )
 from mitbadak.grad_mode import enable_grad, no_grad
@@ -22,6 +25,7 @@ from mitbadak.tensor import Tensor, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "data", "enable_grad", "functional", "init", "is_grad_enabled", "manual_seed",
-    "nn", "no_grad", "numerical", "optim", "perceptron", "tensor", "viz",
+    "Tensor", "checkpoint", "data", "enable_grad", "functional", "init", "is_grad_enabled",
+    "manual_seed", "nn", "no_grad", "numerical", "optim", "perceptron", "plot", "tensor", "train",
+    "viz",
 ]

@@ -1,0 +1,78 @@
+"""``mitbadak evaluate CKPT``: a checkpoint's accuracy on its test set, per class, and its
+confusion matrix (printed, and drawn as ``confusion.png``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from mitbadak.cli import UsageError
+from mitbadak.data import CLASSES, DATASETS
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="test accuracy, per-class accuracy and confusion matrix of a checkpoint",
+        description="Evaluate a checkpoint written by `mitbadak train` on the test set of its "
+                    "dataset: accuracy, accuracy per class, and the confusion matrix (printed, "
+                    "and drawn as confusion.png).")
+    parser.add_argument("checkpoint", metavar="CKPT", help="a checkpoint (.npz)")
+    parser.add_argument("--dataset", choices=DATASETS,
+                        help="evaluate on this dataset's test set (default: the one the "
+                             "checkpoint was trained on)")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="a directory holding the dataset's four IDX files")
+    parser.add_argument("--out", metavar="DIR",
+                        help="where to write confusion.png (default: the checkpoint's "
+                             "directory)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mitbadak.cli._common import load_checkpoint, load_data, trained_dataset
+    from mitbadak.plot import confusion_matrix as draw_confusion_matrix
+    from mitbadak.train import confusion_matrix, predict
+
+    saved = load_checkpoint(args.checkpoint)
+    dataset = trained_dataset(saved, args.dataset)
+    _, (x, t) = load_data(dataset, args.data_dir)
+    inputs = (saved.model_config or {}).get("input_size")
+    if inputs is not None and inputs != x.shape[1]:
+        raise UsageError(f"{args.checkpoint}: the model takes {inputs} inputs, but {dataset} "
+                         f"images have {x.shape[1]} pixels")
+    names = CLASSES[dataset]
+    matrix = confusion_matrix(t, predict(saved.model, x).argmax(axis=1), len(names))
+    correct = int(np.trace(matrix))
+    epoch = saved.meta.get("training", {}).get("epoch")
+    print(f"{args.checkpoint}" + (f" (after epoch {epoch})" if epoch else "") + "\n"
+          f"{dataset} test set: accuracy {correct / len(t):.4f} ({correct} of {len(t)})\n")
+    print(_per_class_table(matrix, names) + "\n")
+    print(_matrix_table(matrix))
+    out = Path(args.out) if args.out else Path(args.checkpoint).parent
+    out.mkdir(parents=True, exist_ok=True)
+    figure = draw_confusion_matrix(matrix, names, out / "confusion.png",
+                                   title=f"{dataset}: test accuracy {correct / len(t):.4f}")
+    print(f"\nfigure: {figure}")
+    return 0
+
+
+def _per_class_table(matrix: np.ndarray, names: tuple[str, ...]) -> str:
+    labels = [name if name == str(i) else f"{i} {name}" for i, name in enumerate(names)]
+    width = max(map(len, [*labels, "class"]))
+    lines = [f"{'class':<{width}}  accuracy  correct"]
+    for i, label in enumerate(labels):
+        total = int(matrix[i].sum())
+        share = matrix[i, i] / total if total else float("nan")
+        lines.append(f"{label:<{width}}  {share:8.4f}  {matrix[i, i]:>4} of {total}")
+    return "\n".join(lines)
+
+
+def _matrix_table(matrix: np.ndarray) -> str:
+    width = max(len(str(matrix.max())), 2) + 1
+    header = " " * len("true  0 -> ") + "".join(f"{j:>{width}}" for j in range(len(matrix)))
+    rows = [f"true {i:>2} -> " + "".join(f"{n:>{width}}" for n in row)
+            for i, row in enumerate(matrix)]
+    return "confusion matrix (rows: true class, columns: predicted class)\n" + "\n".join(
+        [header, *rows])

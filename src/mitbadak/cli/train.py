@@ -1,0 +1,249 @@
+"""``mitbadak train``: train an MLP on digits, MNIST or Fashion-MNIST and keep the whole run.
+
+Writes into ``--out`` (default ``runs/<dataset>-<date>-<time>``): ``last.npz`` (the checkpoint
+after the latest epoch), ``best.npz`` (the one with the best test accuracy), ``history.json``,
+``history.csv`` and ``curves.png``. ``--resume DIR/last.npz`` continues such a run with its
+saved settings, bit for bit as if it had not stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mitbadak.cli import UsageError
+from mitbadak.data import CLASSES, DATASETS
+
+# The settings of a run, with their defaults. The flags default to None so that a run can
+# tell which ones were given (``--resume`` takes the saved settings and refuses new ones);
+# epochs and batch size, when not given, depend on the dataset.
+DEFAULTS: dict[str, Any] = {
+    "dataset": "digits", "hidden": [100, 100], "activation": "relu", "init": "he",
+    "batchnorm": True, "dropout": 0.0, "weight_decay": 0.0, "optimizer": "adam", "lr": None,
+    "schedule": "constant", "epochs": None, "batch_size": None, "seed": 0,
+}
+DATASET_DEFAULTS = {
+    "digits": {"epochs": 40, "batch_size": 32},  # 1,437 images: small batches, many epochs
+    "mnist": {"epochs": 10, "batch_size": 100},
+    "fashion-mnist": {"epochs": 20, "batch_size": 100},
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from mitbadak.nn import ACTIVATIONS
+    from mitbadak.optim import OPTIMIZERS
+
+    parser = subparsers.add_parser(
+        "train", help="train an MLP on digits, MNIST or Fashion-MNIST",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a multi-layer perceptron (per hidden layer: Linear -> [BatchNorm]\n"
+                    "-> activation -> [Dropout]) and save the run: the checkpoints last.npz and\n"
+                    "best.npz, history.json, history.csv and curves.png.",
+        epilog="examples:\n"
+               "  mitbadak train                                   # digits, built in\n"
+               "  mitbadak train --dataset fashion-mnist --hidden 256,128,100 --out runs/f\n"
+               "  mitbadak train --resume runs/f/last.npz --epochs 30   # 10 more epochs")
+    parser.add_argument("--dataset", choices=DATASETS,
+                        help="the data (default: digits, built in; the others are found or "
+                             "downloaded, see --data-dir)")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="a directory holding the dataset's four IDX files")
+    parser.add_argument("--hidden", type=_sizes, metavar="N,N,...",
+                        help="hidden layer sizes (default: 100,100)")
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS),
+                        help="activation of the hidden layers (default: relu)")
+    parser.add_argument("--init", type=_initializer, metavar="NAME|STD",
+                        help="weight initialisation: he, xavier, lecun, auto, ... or a "
+                             "standard deviation such as 0.01 (default: he)")
+    parser.add_argument("--batchnorm", action=argparse.BooleanOptionalAction,
+                        help="BatchNorm after each hidden Linear layer (default: on)")
+    parser.add_argument("--dropout", type=_probability, metavar="P",
+                        help="dropout probability after each hidden layer (default: 0, none)")
+    parser.add_argument("--weight-decay", type=_non_negative, metavar="L",
+                        help="L2 weight decay, added to the gradient (AdamW: decoupled) "
+                             "(default: 0)")
+    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
+                        help="update rule (default: adam)")
+    parser.add_argument("--lr", type=_positive, metavar="LR",
+                        help="learning rate (default: the optimizer's own, 0.001 for adam)")
+    parser.add_argument("--schedule", choices=("constant", "cosine"),
+                        help="learning rate over the epochs: constant, or cosine annealing "
+                             "from --lr down to 0 at the last epoch (default: constant)")
+    parser.add_argument("--epochs", type=_positive_int, metavar="N",
+                        help="epochs in all (default: 40 for digits, 10 for mnist, 20 for "
+                             "fashion-mnist; with --resume, the run's own)")
+    parser.add_argument("--batch-size", type=_positive_int, metavar="B",
+                        help="samples per update (default: 32 for digits, 100 otherwise)")
+    parser.add_argument("--seed", type=int, metavar="S",
+                        help="seed of the weights, the shuffling and dropout (default: 0)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="output directory (default: runs/<dataset>-<date>-<time>; with "
+                             "--resume, the checkpoint's directory)")
+    parser.add_argument("--resume", metavar="CKPT",
+                        help="continue the run saved in CKPT (its last.npz) with its saved "
+                             "settings; only --epochs, --out, --data-dir and --quiet apply")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar and no line per epoch, only the summary")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mitbadak.checkpoint import CheckpointError
+    from mitbadak.cli._common import load_checkpoint, load_data
+    from mitbadak.plot import learning_curves
+    from mitbadak.train import Trainer, TrainingDiverged
+
+    if args.resume is None:
+        settings = _new_settings(args)
+        out = Path(args.out or f"runs/{settings['dataset']}-{datetime.now():%Y%m%d-%H%M%S}")
+        if (out / "last.npz").exists():
+            raise UsageError(f"{out} already holds a run (last.npz): choose another --out, or "
+                             f"continue it with --resume {out / 'last.npz'}")
+    else:
+        settings = _resumed_settings(args, load_checkpoint(args.resume).meta)
+        out = Path(args.out) if args.out else Path(args.resume).parent
+
+    (x_train, t_train), test_data = load_data(settings["dataset"], args.data_dir, args.quiet)
+    model, optimizer, scheduler = _build(settings, x_train.shape[1])
+    trainer = Trainer(model, optimizer, (x_train, t_train), test_data,
+                      batch_size=settings["batch_size"], scheduler=scheduler, out_dir=out,
+                      quiet=args.quiet, meta={"settings": settings})
+    if args.resume is not None:
+        try:  # the weights, optimizer, schedule, shuffling, dropout and history
+            trainer.resume(args.resume)
+        except CheckpointError as error:
+            raise UsageError(str(error)) from None
+        if trainer.epoch >= settings["epochs"]:
+            raise UsageError(f"{args.resume} has completed {trainer.epoch} epochs already; "
+                             f"ask for more with --epochs N (N > {trainer.epoch})")
+
+    start = time.perf_counter()
+    try:
+        history = trainer.fit(settings["epochs"])
+    except TrainingDiverged as error:
+        print(f"mitbadak train: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        if trainer.epoch:
+            print(f"interrupted after epoch {trainer.epoch}; continue with: mitbadak train "
+                  f"--resume {trainer.checkpoint_path}", file=sys.stderr)
+        return 130
+    seconds = time.perf_counter() - start
+    figure = learning_curves(history, out / "curves.png", title=_title(settings))
+    best = max(range(len(history.epoch)), key=history.test_accuracy.__getitem__)
+    print(f"{_title(settings)}: {trainer.epoch} epochs ({seconds:.1f} s)\n"
+          f"test accuracy {history.test_accuracy[-1]:.4f} (train {history.train_accuracy[-1]:.4f}"
+          f"); best {history.test_accuracy[best]:.4f} at epoch {history.epoch[best]}\n"
+          f"run saved in {out}/: last.npz, best.npz, history.json, history.csv\n"
+          f"figure: {figure}")
+    return 0
+
+
+def _new_settings(args: argparse.Namespace) -> dict[str, Any]:
+    given = {k: v for k in DEFAULTS if (v := getattr(args, k)) is not None}
+    settings = {**DEFAULTS, **given}
+    for key, value in DATASET_DEFAULTS[settings["dataset"]].items():
+        if settings[key] is None:
+            settings[key] = value
+    return settings
+
+
+def _resumed_settings(args: argparse.Namespace, meta: dict[str, Any]) -> dict[str, Any]:
+    if "settings" not in meta:
+        raise UsageError(f"{args.resume}: not a checkpoint of `mitbadak train` (it holds no "
+                         "settings)")
+    ignored = [f"--{k.replace('_', '-')}" for k in DEFAULTS
+               if k != "epochs" and getattr(args, k) is not None]
+    if ignored:
+        raise UsageError(f"--resume continues a run with its saved settings; drop "
+                         f"{', '.join(ignored)} (only --epochs, --out, --data-dir and --quiet "
+                         "apply)")
+    settings = dict(meta["settings"])
+    if args.epochs is not None:
+        settings["epochs"] = args.epochs
+    return settings
+
+
+def _build(settings: dict[str, Any], input_size: int) -> tuple[Any, Any, Any]:
+    """The model, optimizer and scheduler (or None) that ``settings`` describe, seeded by
+    ``settings["seed"]``."""
+    import mitbadak as mb
+    from mitbadak import nn
+    from mitbadak.optim import OPTIMIZERS
+    from mitbadak.optim.lr_scheduler import CosineAnnealingLR
+
+    mb.manual_seed(settings["seed"])
+    classes = len(CLASSES[settings["dataset"]])
+    model = nn.MLP(input_size, settings["hidden"], classes, activation=settings["activation"],
+                   init=settings["init"], batchnorm=settings["batchnorm"],
+                   dropout=settings["dropout"])
+    options = {"weight_decay": settings["weight_decay"]}
+    if settings["lr"] is not None:
+        options["lr"] = settings["lr"]
+    optimizer = OPTIMIZERS[settings["optimizer"]](model.parameters(), **options)
+    cosine = settings["schedule"] == "cosine"
+    return model, optimizer, CosineAnnealingLR(optimizer, settings["epochs"]) if cosine else None
+
+
+def _title(settings: dict[str, Any]) -> str:
+    """``digits: MLP 100-100 relu/he +BN, adam`` -- the run in one line."""
+    extras = "".join([" +BN" if settings["batchnorm"] else "",
+                      f" dropout {settings['dropout']:g}" if settings["dropout"] else "",
+                      f" wd {settings['weight_decay']:g}" if settings["weight_decay"] else ""])
+    lr = f" lr {settings['lr']:g}" if settings["lr"] is not None else ""
+    lr += " cosine" if settings["schedule"] == "cosine" else ""
+    hidden = "-".join(map(str, settings["hidden"]))
+    return (f"{settings['dataset']}: MLP {hidden} {settings['activation']}/{settings['init']}"
+            f"{extras}, {settings['optimizer']}{lr}")
+
+
+# ------------------------------------------------------------------ argument types
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected positive layer sizes separated by commas, such as 100,100; got {text!r}")
+    return sizes
+
+
+def _initializer(text: str) -> str:
+    from mitbadak.init import get_initializer
+
+    try:
+        get_initializer(text)
+    except (TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _number(text: str, accept: Any, expected: str, kind: type = float) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not accept(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    return _number(text, lambda v: v > 0 and v != float("inf"), "a positive number")
+
+
+def _non_negative(text: str) -> float:
+    return _number(text, lambda v: 0 <= v < float("inf"), "a number >= 0")
+
+
+def _probability(text: str) -> float:
+    return _number(text, lambda v: 0 <= v < 1, "a probability in [0, 1)")
+
+
+def _positive_int(text: str) -> int:
+    return _number(text, lambda v: v > 0, "a positive integer", int)

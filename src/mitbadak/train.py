@@ -1,0 +1,309 @@
+"""Training: the fit loop (the book's ``Trainer``), with evaluation, history, checkpoints, resume.
+
+::
+
+    trainer = Trainer(model, optimizer, (x_train, t_train), (x_test, t_test),
+                      batch_size=100, out_dir="runs/fashion")
+    history = trainer.fit(epochs=20)          # history.test_accuracy[-1], ...
+
+    # later, in a new process, after building the same model and optimizer:
+    trainer.resume("runs/fashion/last.npz")
+    trainer.fit(epochs=30)                    # epochs 21..30, as if it had never stopped
+
+How it differs from the book's ``common/trainer.py``:
+
+* An epoch is one pass over the shuffled training set (`DataLoader`); the book draws each
+  batch with replacement, so its "epoch" skips about a third of the samples.
+* The loss recorded for an iteration is the one the update was computed from; the book runs a
+  second forward pass after each update just to print the loss.
+* The per-epoch losses and accuracies come from an evaluation in eval mode (BatchNorm's
+  running statistics, no dropout) under ``no_grad``, in batches: on the whole test set, and on
+  the first ``train_eval_samples`` training samples (the book's
+  ``evaluate_sample_num_per_epoch``; 10,000 by default, which keeps it a small part of an
+  epoch on MNIST's 60,000).
+* A NaN or infinite loss stops the run with an error naming the epoch and iteration
+  (`TrainingDiverged`), before the weights are updated with it, so the last checkpoint stays
+  good; NumPy's overflow warnings, which only foreshadow it, are silenced.
+* With an ``out_dir``, each epoch ends by writing ``last.npz`` (and ``best.npz`` when the test
+  accuracy is the best so far), ``history.json`` and ``history.csv``.
+* An optional learning-rate ``scheduler`` (`mitbadak.optim.lr_scheduler`) steps once per
+  epoch.
+* `Trainer.resume` restores the weights, BatchNorm's running statistics, the optimizer's
+  state, the scheduler's epoch, the data loader's shuffling state and position, and the
+  generator that draws the dropout masks: the resumed run's parameters are bit for bit those
+  of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mitbadak import checkpoint
+from mitbadak import functional as F
+from mitbadak.data import DataLoader
+from mitbadak.grad_mode import no_grad
+from mitbadak.nn import Module
+from mitbadak.optim import Optimizer
+from mitbadak.optim.lr_scheduler import LRScheduler
+from mitbadak.random import default_generator
+from mitbadak.tensor import Tensor
+
+Data = tuple[np.ndarray, np.ndarray]
+LossFunction = Callable[[Tensor, Any], Tensor]
+
+EPOCH_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message says where and which checkpoint is good."""
+
+
+@dataclass
+class History:
+    """What a run measured: the loss of every iteration, and one entry per epoch in each of
+    the other lists (``seconds``: the epoch's wall-clock time, evaluation included)."""
+
+    loss: list[float] = field(default_factory=list)
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, saved: dict[str, list]) -> History:
+        return cls(**{f.name: list(saved[f.name]) for f in fields(cls)})
+
+    def write(self, directory: str | os.PathLike) -> None:
+        """Write ``history.json`` (everything) and ``history.csv`` (one row per epoch)."""
+        directory = Path(directory)
+        (directory / "history.json").write_text(json.dumps(self.to_dict()) + "\n")
+        with open(directory / "history.csv", "w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(EPOCH_COLUMNS)
+            writer.writerows(zip(*(getattr(self, name) for name in EPOCH_COLUMNS)))
+
+
+class Trainer:
+    """Trains ``model`` with ``optimizer`` on ``train_data`` = (x, t), evaluating on both
+    sets after every epoch (see the module docstring).
+
+    ``batch_size``: samples per update; when the last batch of an epoch would hold a single
+    sample it is dropped (BatchNorm cannot train on a batch of one). ``seed`` seeds the
+    shuffling; None draws it from mitbadak's default generator, so ``mb.manual_seed`` fixes
+    the whole run. ``out_dir``: where checkpoints and the history go (None: nowhere).
+    ``scheduler``: a learning-rate schedule of ``optimizer``, stepped after each epoch.
+    ``quiet``: no progress bar and no line per epoch. ``meta``: JSON-serialisable values
+    stored in every checkpoint (e.g. the settings that built the model and optimizer).
+    ``train_eval_samples``: how many training samples (the first ones) the per-epoch training
+    loss and accuracy are measured on; None for all.
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        optimizer: Optimizer,
+        train_data: Data,
+        test_data: Data,
+        *,
+        batch_size: int = 100,
+        loss_fn: LossFunction = F.cross_entropy,
+        seed: int | None = None,
+        scheduler: LRScheduler | None = None,
+        out_dir: str | os.PathLike | None = None,
+        quiet: bool = False,
+        meta: dict[str, Any] | None = None,
+        eval_batch_size: int = 1000,
+        train_eval_samples: int | None = 10_000,
+    ) -> None:
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.scheduler = scheduler
+        self.test_data = test_data
+        x, t = train_data
+        self.loader = DataLoader(x, t, batch_size, shuffle=True,
+                                 drop_last=len(x) % batch_size == 1, seed=seed)
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        self.quiet = quiet
+        self.meta = dict(meta or {})
+        self.eval_batch_size = eval_batch_size
+        self.train_eval_data = (x[:train_eval_samples], t[:train_eval_samples])
+        self.history = History()
+
+    @property
+    def epoch(self) -> int:
+        """The number of epochs completed."""
+        return len(self.history.epoch)
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        """The checkpoint each epoch writes (``out_dir/last.npz``), or None without out_dir."""
+        return None if self.out_dir is None else self.out_dir / "last.npz"
+
+    # ------------------------------------------------------------------------- training
+    def fit(self, epochs: int) -> History:
+        """Train until ``epochs`` epochs are complete in all (after `resume`, the remaining
+        ones) and return the history."""
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            while self.epoch < epochs:
+                self._run_epoch(self.epoch + 1, epochs)
+        return self.history
+
+    def _run_epoch(self, number: int, epochs: int) -> None:
+        start = time.perf_counter()
+        self.model.train()
+        bar = None if self.quiet else _progress_bar(len(self.loader), f"epoch {number}/{epochs}")
+        total_loss, correct, seen = 0.0, 0, 0
+        try:
+            for iteration, (x, t) in enumerate(self.loader, 1):
+                logits = self.model(Tensor(x))
+                loss = self.loss_fn(logits, t)
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise TrainingDiverged(self._divergence(
+                        f"the loss is {value} at epoch {number}, iteration {iteration} of "
+                        f"{len(self.loader)}; the weights were not updated with it"))
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                self.history.loss.append(value)
+                if bar is not None:  # running figures, only for display
+                    total_loss, seen = total_loss + value * len(t), seen + len(t)
+                    correct += round(F.accuracy(logits, t) * len(t))
+                    if bar.update():
+                        bar.set_postfix_str(f"loss {total_loss / seen:.4f}, "
+                                            f"acc {correct / seen:.4f}", refresh=False)
+        finally:
+            if bar is not None:
+                bar.close()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        train_loss, train_accuracy = self.evaluate(*self.train_eval_data)
+        test_loss, test_accuracy = self.evaluate(*self.test_data)
+        if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
+            raise TrainingDiverged(self._divergence(
+                f"the loss is {train_loss} (training set) and {test_loss} (test set) in the "
+                f"evaluation after epoch {number}"))
+        self._record(number, train_loss, train_accuracy, test_loss, test_accuracy,
+                     time.perf_counter() - start)
+
+    def _record(self, number: int, *figures: float) -> None:
+        """Append the epoch's figures to the history, save, and report."""
+        for name, value in zip(EPOCH_COLUMNS, (number, *figures)):
+            getattr(self.history, name).append(value)
+        if self.out_dir is not None:
+            self._save()
+        if not self.quiet:
+            h = self.history
+            print(f"epoch {number}: train loss {h.train_loss[-1]:.4f} "
+                  f"acc {h.train_accuracy[-1]:.4f} | test loss {h.test_loss[-1]:.4f} "
+                  f"acc {h.test_accuracy[-1]:.4f} | {h.seconds[-1]:.2f} s", flush=True)
+
+    def _save(self) -> None:
+        meta = {**self.meta, "training": {
+            "epoch": self.epoch,
+            "loader": self.loader.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "history": self.history.to_dict(),
+        }}
+        checkpoint.save(self.checkpoint_path, self.model, self.optimizer, **meta)
+        if self.history.test_accuracy[-1] >= max(self.history.test_accuracy):
+            checkpoint.save(self.out_dir / "best.npz", self.model, self.optimizer, **meta)
+        self.history.write(self.out_dir)
+
+    def _divergence(self, what: str) -> str:
+        lr = self.optimizer.param_groups[0]["lr"]
+        if self.checkpoint_path is None:
+            kept = "no checkpoints are written without an output directory"
+        elif self.epoch == 0:
+            kept = "no epoch finished, so there is no checkpoint"
+        else:
+            kept = f"the last good checkpoint is {self.checkpoint_path} (epoch {self.epoch})"
+        return (f"training diverged: {what}; {kept}. Try a smaller learning rate "
+                f"(it is {lr:g}).")
+
+    # ------------------------------------------------------------------------- evaluation
+    def evaluate(self, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
+        """(mean loss, accuracy) of the model on (x, t), in eval mode."""
+        logits = predict(self.model, x, self.eval_batch_size)
+        with no_grad():
+            loss = self.loss_fn(Tensor(logits), t).item()
+        return loss, F.accuracy(logits, t)
+
+    # ------------------------------------------------------------------------- resuming
+    def resume(self, path: str | os.PathLike) -> checkpoint.Checkpoint:
+        """Continue from a checkpoint written by a Trainer: weights and buffers, optimizer
+        and scheduler state, data-loader position, the default generator's state (dropout
+        masks) and the history. The model, optimizer and scheduler must be built as in the
+        original run."""
+        saved = checkpoint.load(path, self.model, self.optimizer)
+        training = saved.meta.get("training")
+        if training is None:
+            raise checkpoint.CheckpointError(
+                f"{path}: holds no training state (it was not written by a Trainer)")
+        if (self.scheduler is None) != (training["scheduler"] is None):
+            raise checkpoint.CheckpointError(
+                f"{path}: the run was saved {'without' if self.scheduler else 'with'} a "
+                "learning-rate scheduler; build the trainer as in the original run")
+        self.loader.load_state_dict(training["loader"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(training["scheduler"])
+        self.history = History.from_dict(training["history"])
+        default_generator().bit_generator.state = saved.rng_state
+        return saved
+
+
+def fit(model: Module, optimizer: Optimizer, train_data: Data, test_data: Data, epochs: int,
+        batch_size: int = 100, *, resume: str | os.PathLike | None = None,
+        **options: Any) -> History:
+    """Train for ``epochs`` epochs in all (continuing from checkpoint ``resume`` if given);
+    ``options`` are `Trainer`'s keyword arguments."""
+    trainer = Trainer(model, optimizer, train_data, test_data, batch_size=batch_size, **options)
+    if resume is not None:
+        trainer.resume(resume)
+    return trainer.fit(epochs)
+
+
+# ----------------------------------------------------------------------- inference helpers
+def predict(model: Module, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """The model's outputs (logits) for ``x``, computed in eval mode, in batches, without a
+    graph. The model's mode is restored afterwards. (An empty ``x`` still makes one, empty,
+    batch, so the result has the model's output width.)"""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outputs = [model(Tensor(x[i:i + batch_size])).data
+                       for i in range(0, max(len(x), 1), batch_size)]
+    finally:
+        model.train(was_training)
+    return np.concatenate(outputs)
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray,
+                     num_classes: int) -> np.ndarray:
+    """``m[i, j]`` = how many samples of class i were predicted as class j."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (labels, predictions), 1)
+    return matrix
+
+
+def _progress_bar(total: int, description: str) -> Any:
+    from tqdm import tqdm  # imported here: `import mitbadak` does not need tqdm
+
+    return tqdm(total=total, desc=description, unit="batch", leave=False, dynamic_ncols=True)
