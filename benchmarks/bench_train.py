@@ -54,16 +54,16 @@ class Config:
 
 CONFIGS = [
     Config("a", "TwoLayerNet 784-50-10 sigmoid, SGD", (50,), "sigmoid", False, "std", "sgd",
-           0.1, 100, 300),
+           0.1, 100, 1500),
     Config("b", "784-100x4-10 ReLU He, Adam", (100,) * 4, "relu", False, "he", "adam", 1e-3,
-           128, 200),
-    Config("c", "b + BatchNorm", (100,) * 4, "relu", True, "he", "adam", 1e-3, 128, 150),
+           128, 600),
+    Config("c", "b + BatchNorm", (100,) * 4, "relu", True, "he", "adam", 1e-3, 128, 500),
     Config("d", "784-1000-1000-10 ReLU, momentum", (1000, 1000), "relu", False, "he",
-           "momentum", 0.01, 256, 20),
+           "momentum", 0.01, 256, 40),
     Config("b-inf", "inference of b, eval, batch 1000", (100,) * 4, "relu", False, "he",
-           "adam", 1e-3, 1000, 60, inference=True),
+           "adam", 1e-3, 1000, 150, inference=True),
     Config("c-inf", "inference of c, eval, batch 1000", (100,) * 4, "relu", True, "he",
-           "adam", 1e-3, 1000, 60, inference=True),
+           "adam", 1e-3, 1000, 150, inference=True),
 ]
 
 

@@ -208,3 +208,14 @@ def test_reshape_error():
         mb.tensor(np.ones((2, 3))).reshape(4, -1)
     assert mb.tensor(np.ones((2, 3))).reshape(-1).shape == (6,)
     assert mb.tensor(np.ones((2, 3))).reshape((3, 2)).shape == (3, 2)
+
+
+def test_retain_graph_backward_twice_gives_the_same_gradients():
+    x = mb.tensor(np.random.default_rng(0).normal(size=(4, 3)), requires_grad=True)
+    W = mb.tensor(np.random.default_rng(1).normal(size=(3, 5)), requires_grad=True)
+    loss = F.cross_entropy(F.sigmoid(F.relu(x @ W)), [0, 1, 2, 3])
+    loss.backward(retain_graph=True)
+    first = (x.grad.copy(), W.grad.copy())
+    x.grad = W.grad = None
+    loss.backward()
+    assert np.array_equal(x.grad, first[0]) and np.array_equal(W.grad, first[1])

@@ -33,7 +33,10 @@ class Function:
       its backward needs (as the book's layers store ``self.x`` or ``self.mask``);
     * ``backward(self, gy)`` returning one gradient per input (an ndarray, or None for an input
       that takes no gradient, such as integer labels). The gradient may have a broadcast shape:
-      the graph walk sums it back to the input's shape. ``backward`` must not modify ``gy``.
+      the graph walk sums it back to the input's shape. ``backward`` must not modify ``gy`` or
+      what it saved (with ``retain_graph=True`` it may run twice), and each gradient it returns
+      is either a new array of its own, or ``gy`` itself or a view of it (never one new array
+      for two inputs), so that the walk knows which arrays it may keep as a leaf's ``.grad``.
 
     ``self.needs_input_grad`` (a tuple of bools, one per input) lets a backward skip work for
     inputs that do not require a gradient.
@@ -52,18 +55,13 @@ class Function:
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Run ``forward`` on the inputs' arrays and, if any input requires a gradient (and
         gradients are enabled), link the result into the graph."""
-        from mitbadak.tensor import Tensor  # circular: tensor.py builds on this module
-
-        fn = cls(**params) if params else cls()
-        needs = tuple(x.requires_grad for x in inputs)
-        track = grad_mode.is_enabled() and any(needs)
-        if track:
-            fn.needs_input_grad = needs
+        fn = cls(**params)
         y = fn.forward(*[x.data for x in inputs])
-        if not track:
-            return Tensor._wrap(y)
-        fn.inputs = inputs
-        return Tensor._wrap(y, creator=fn)
+        needs = tuple([x.requires_grad for x in inputs])
+        if True not in needs or not grad_mode.is_enabled():
+            return _tensor.Tensor._wrap(y)
+        fn.inputs, fn.needs_input_grad = inputs, needs
+        return _tensor.Tensor._wrap(y, fn)
 
     def release(self) -> None:
         """Forget inputs and saved arrays once the backward pass no longer needs them."""
@@ -77,3 +75,6 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+from mitbadak import tensor as _tensor  # noqa: E402  (circular: Tensor is needed at call time)

@@ -162,7 +162,7 @@ class Tensor:
             if gy.shape != self.shape:
                 raise ValueError(f"grad has shape {gy.shape} but the tensor has shape {self.shape}")
         if self.creator is None:
-            _accumulate_leaf(self, gy, owned=True)
+            self.grad = gy if self.grad is None else self.grad + gy
             return
         _run_backward(self.creator, gy, retain_graph)
 
@@ -275,70 +275,72 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- the graph walk
-def _topological_order(root: Function) -> list[Function]:
-    """Every node reachable from ``root``, each listed after all the nodes that feed it.
+def _count_consumers(root: Function) -> dict[Function, int]:
+    """For every node reachable from ``root``: how many inputs of other nodes it produced.
 
     An explicit stack instead of recursion: a chain of 10,000 operations is fine.
     """
-    order: list[Function] = []
-    visited: set[int] = set()
-    stack: list[tuple[Function, bool]] = [(root, False)]
+    consumers = {root: 0}
+    stack = [root]
     while stack:
-        fn, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(fn)
-            continue
-        if id(fn) in visited:
-            continue
+        fn = stack.pop()
         if fn.inputs is None:
             raise RuntimeError(
                 f"trying to backward through the graph a second time (node {fn.name}): its "
                 "saved values were freed after the first backward(); pass retain_graph=True to "
                 "the first call if you need to backward twice"
             )
-        visited.add(id(fn))
-        stack.append((fn, True))
         for x in fn.inputs:
             creator = x.creator
-            if creator is not None and id(creator) not in visited:
-                stack.append((creator, False))
-    return order
+            if creator is None:
+                continue
+            if creator in consumers:
+                consumers[creator] += 1
+            else:
+                consumers[creator] = 1
+                stack.append(creator)
+    return consumers
 
 
 def _run_backward(root: Function, gy: np.ndarray, retain_graph: bool) -> None:
-    """Propagate ``gy`` = dL/d(root's output) to every leaf, in reverse topological order."""
-    order = _topological_order(root)
-    pending: dict[int, np.ndarray] = {id(root): gy}  # dL/d(output of node), summed over uses
-    for fn in reversed(order):
-        gy = pending.pop(id(fn))
-        gxs = fn.backward(gy)
+    """Propagate ``gy`` = dL/d(root's output) to every leaf.
+
+    A node is ready for its backward once every node that used its output has passed its
+    share of the gradient back (reverse topological order, found by counting consumers).
+    ``pending`` holds each node's dL/d(output), summed over those uses; a leaf's gradient
+    accumulates into its ``.grad``.
+    """
+    waiting = _count_consumers(root)
+    pending: dict[Function, np.ndarray] = {root: gy}
+    ready = [root]
+    while ready:
+        fn = ready.pop()
+        gy = pending.pop(fn, None)  # None: every use returned no gradient, so it is zero
+        gxs = fn.backward(gy) if gy is not None else (None,) * len(fn.inputs)
         for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):  # type: ignore[arg-type]
-            if not needed or gx is None:
-                continue
-            if gx.shape != x.data.shape:
-                gx = sum_to(gx, x.data.shape)
-            if gx.dtype != x.data.dtype:
-                gx = gx.astype(x.data.dtype)
             creator = x.creator
-            if creator is None:
-                # A gradient that is gy itself, a view, or handed to two inputs is not ours
-                # to keep: the leaf gets a private copy, so later in-place accumulation is safe.
-                owned = gx is not gy and gx.base is None and sum(g is gx for g in gxs) == 1
-                _accumulate_leaf(x, gx, owned)
+            if creator is not None:
+                waiting[creator] -= 1
+                if not waiting[creator]:
+                    ready.append(creator)
+            if gx is None or not needed:
+                continue
+            data = x.data
+            if gx.shape != data.shape:
+                gx = sum_to(gx, data.shape)
+            if gx.dtype is not data.dtype and gx.dtype != data.dtype:  # `is`: the fast check
+                gx = gx.astype(data.dtype)
+            if creator is not None:
+                previous = pending.get(creator)
+                pending[creator] = gx if previous is None else previous + gx
+            elif x.grad is not None:
+                x.grad += gx  # accumulates over backward calls, as in PyTorch
+            elif gx is gy or gx.base is not None:
+                x.grad = gx.copy()  # gy or a view of it is shared: the leaf gets its own copy
             else:
-                key = id(creator)
-                previous = pending.get(key)
-                pending[key] = gx if previous is None else previous + gx
+                x.grad = gx
         if not retain_graph:
             fn.release()
-
-
-def _accumulate_leaf(x: Tensor, gx: np.ndarray, owned: bool) -> None:
-    """dL/dx accumulates over backward calls, as in PyTorch: zero it with ``zero_grad()``."""
-    if x.grad is None:
-        x.grad = gx if owned else gx.copy()
-    else:
-        x.grad += gx
 
 
 def sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

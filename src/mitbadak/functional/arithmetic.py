@@ -198,14 +198,12 @@ def linear(x: Any, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa: N803
     (PyTorch's ``F.linear`` stores W as (out, in) and computes ``x @ W.T + b``.)
     """
     x = as_tensor(x, W)
-    if W.ndim != 2 or x.ndim == 0 or x.shape[-1] != W.shape[0]:
+    x_shape, w_shape = x.data.shape, W.data.shape
+    if (len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[0]
+            or (b is not None and b.data.shape != w_shape[1:])):
         raise ValueError(
-            f"linear: input of shape {x.shape} does not fit weight of shape {W.shape}: "
-            f"expected input (..., {W.shape[0] if W.ndim == 2 else '?'})"
+            f"linear: input {x_shape}, weight {w_shape} and bias "
+            f"{None if b is None else b.data.shape} do not fit: expected input (..., in), "
+            "weight (in, out) and bias (out,)"
         )
-    if b is None:
-        return Linear.apply(x, W)
-    if b.shape != (W.shape[1],):
-        raise ValueError(f"linear: bias of shape {b.shape} does not fit weight of shape "
-                         f"{W.shape}: expected ({W.shape[1]},)")
-    return Linear.apply(x, W, b)
+    return Linear.apply(x, W) if b is None else Linear.apply(x, W, b)

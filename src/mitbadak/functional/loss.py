@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from mitbadak.function import Function
-from mitbadak.functional.activation import log_softmax_array
 from mitbadak.functional.shape import reshape
 from mitbadak.tensor import Tensor
 
@@ -28,7 +27,8 @@ def _check_labels(labels: np.ndarray, logits_shape: tuple[int, ...]) -> np.ndarr
         if labels.shape != (n,):
             raise ValueError(f"cross_entropy: integer labels must have shape ({n},) for logits "
                              f"of shape {logits_shape}, got {labels.shape}")
-        if n and (labels.min() < 0 or labels.max() >= classes):
+        # Viewed as unsigned, a negative label becomes huge: one max() checks both bounds.
+        if n and labels.view(f"u{labels.itemsize}").max() >= classes:
             bad = labels[(labels < 0) | (labels >= classes)][0]
             raise ValueError(f"cross_entropy: label {bad} is outside [0, {classes}) "
                              f"({classes} classes)")
@@ -45,9 +45,11 @@ def _check_labels(labels: np.ndarray, logits_shape: tuple[int, ...]) -> np.ndarr
 class CrossEntropy(Function):
     """Softmax followed by cross-entropy, fused: the book's SoftmaxWithLoss layer.
 
-    Forward:  L = -(1/N) sum_n log softmax(x_n)[t_n], with log softmax by log-sum-exp (no
-    ``+1e-7`` inside a log: a hopeless prediction gives a large finite loss, and gradient
-    checks stay exact).
+    Forward:  L = -(1/N) sum_n log softmax(x_n)[t_n]
+                = (1/N) sum_n (log sum_j e^(z_nj) - z_n[t_n]),  z = x - max(x) per row
+    (log-sum-exp: no ``+1e-7`` inside a log, so a hopeless prediction gives a large finite
+    loss and gradient checks stay exact). For one-hot or probability targets t,
+    L = (1/N) sum_n (sum_j t_nj) log sum_j e^(z_nj) - sum_j t_nj z_nj.
     Backward: dL/dx = (softmax(x) - t) / N, t one-hot. The division of softmax and the log
     cancel into this simple form, which is why the two are fused into one node.
     """
@@ -56,25 +58,26 @@ class CrossEntropy(Function):
         self.labels = labels
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        logp = log_softmax_array(x, axis=1)
-        n = x.shape[0]
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
         t = self.labels
         if t.dtype.kind in "iu":
-            total = logp[np.arange(n), t].sum()
+            self.rows = np.arange(x.shape[0])
+            total = np.log(s).sum() - z[self.rows, t].sum()
         else:
-            total = (logp * t).sum()
-        self.logp = logp
-        return np.asarray(-total / n, dtype=x.dtype)
+            total = (np.log(s[:, 0]) @ t.sum(axis=1)) - np.vdot(z, t)
+        self.e, self.s = e, s
+        return np.asarray(total / x.shape[0], dtype=x.dtype)
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        n = self.logp.shape[0]
-        g = np.exp(self.logp)  # softmax(x)
+        g = self.e / self.s  # softmax(x)
         t = self.labels
         if t.dtype.kind in "iu":
-            g[np.arange(n), t] -= 1
+            g[self.rows, t] -= 1
         else:
             g -= t
-        g *= gy / n
+        g *= gy / g.shape[0]
         return (g,)
 
 

@@ -42,26 +42,36 @@ class BatchNorm(Function):
         self.training, self.momentum, self.eps = training, momentum, eps
 
     def forward(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        self.gamma = gamma
+        if not self.training:
+            return self._forward_eval(x, gamma, beta)
         axes = _reduce_axes(x.ndim)
         m = x.size // x.shape[1]
-        if self.training:
-            if m == 1:
-                raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                                 f"training, got input of shape {x.shape} (a batch of one has "
-                                 "variance 0); use eval mode or a larger batch")
-            mu = x.mean(axis=axes)
-            xc = x - _per_channel(mu, x.ndim)
-            var = np.mean(xc * xc, axis=axes)
-            if self.running_mean is not None:
-                self._update_running(mu, var, m)
-        else:
-            mu, var = self.running_mean, self.running_var
-            xc = x - _per_channel(mu, x.ndim)
-        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
-        x_hat = xc
-        x_hat *= _per_channel(inv_std, x.ndim)
-        self.x_hat, self.inv_std, self.gamma, self.m = x_hat, inv_std, gamma, m
-        return x_hat * _per_channel(gamma, x.ndim) + _per_channel(beta, x.ndim)
+        if m == 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {x.shape} (a batch of one has "
+                             "variance 0); use eval mode or a larger batch")
+        mu = x.mean(axis=axes)
+        x_hat = x - _per_channel(mu, x.ndim)
+        var = np.mean(x_hat * x_hat, axis=axes)
+        if self.running_mean is not None:
+            self._update_running(mu, var, m)
+        self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
+        x_hat *= _per_channel(self.inv_std, x.ndim)
+        self.x_hat, self.m = x_hat, m
+        y = x_hat * _per_channel(gamma, x.ndim)
+        y += _per_channel(beta, x.ndim)
+        return y
+
+    def _forward_eval(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """With fixed statistics the layer is affine: y = x * scale + shift, where
+        scale = gamma / sqrt(running_var + eps) and shift = beta - running_mean * scale."""
+        self.x, self.mu = x, self.running_mean.copy()
+        self.inv_std = (1.0 / np.sqrt(self.running_var + self.eps)).astype(x.dtype, copy=False)
+        scale = gamma * self.inv_std
+        y = x * _per_channel(scale, x.ndim)
+        y += _per_channel(beta - self.mu * scale, x.ndim)
+        return y
 
     def _update_running(self, mu: np.ndarray, var: np.ndarray, m: int) -> None:
         """In place, so the module's buffers see it; variance made unbiased by m / (m - 1)."""
@@ -72,14 +82,17 @@ class BatchNorm(Function):
         self.running_var += (mom * m / (m - 1)) * var
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-        ndim, axes, x_hat = gy.ndim, _reduce_axes(gy.ndim), self.x_hat
+        ndim, axes = gy.ndim, _reduce_axes(gy.ndim)
         dbeta = gy.sum(axis=axes)
+        scale = self.gamma * self.inv_std  # dy/dx at fixed statistics
+        if not self.training:  # x_hat = (x - mu) * inv_std, so sum(gy * x_hat) needs no x_hat
+            dgamma = ((gy * self.x).sum(axis=axes) - self.mu * dbeta) * self.inv_std
+            dx = gy * _per_channel(scale, ndim) if self.needs_input_grad[0] else None
+            return dx, dgamma, dbeta
+        x_hat = self.x_hat
         dgamma = (gy * x_hat).sum(axis=axes)
         if not self.needs_input_grad[0]:
             return None, dgamma, dbeta
-        scale = self.gamma * self.inv_std  # d y / d x at fixed statistics
-        if not self.training:
-            return gy * _per_channel(scale, ndim), dgamma, dbeta
         # sum(dx_hat) = gamma * dbeta and sum(dx_hat * x_hat) = gamma * dgamma, per channel
         m = self.m
         dx = gy - _per_channel(dbeta / m, ndim)
