@@ -42,8 +42,10 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        y = self.y
-        return (gy * y * (1 - y),)
+        g = 1 - self.y
+        g *= self.y
+        g *= gy
+        return (g,)
 
 
 class Tanh(Function):
