@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from floor import FloorMLP  # noqa: E402
-
 import mitbadak as mb  # noqa: E402
+from floor import FloorMLP  # noqa: E402
 from mitbadak import functional as F  # noqa: E402
 from mitbadak import nn, optim  # noqa: E402
 
@@ -238,15 +237,16 @@ def main() -> None:
             continue
         rates = bench(cfg, x, t, args.rounds)
         med = {n: statistics.median(v) for n, v in rates.items()}
-
-        def ratio(other: str) -> str:
-            if other not in rates:
-                return "-"
-            return f"{statistics.median(a / b for a, b in zip(rates['mitbadak'], rates[other])):.2f}"
-
         print(f"{cfg.key:6} {cfg.title:38} {med['mitbadak']:10.0f} "
               f"{med.get('torch', float('nan')):10.0f} {med['floor']:10.0f} "
-              f"{ratio('torch'):>9} {ratio('floor'):>9}", flush=True)
+              f"{median_ratio(rates, 'torch'):>9} {median_ratio(rates, 'floor'):>9}", flush=True)
+
+
+def median_ratio(rates: dict[str, list[float]], other: str) -> str:
+    """Median over rounds of mitbadak's rate divided by ``other``'s in the same round."""
+    if other not in rates:
+        return "-"
+    return f"{statistics.median(a / b for a, b in zip(rates['mitbadak'], rates[other])):.2f}"
 
 
 if __name__ == "__main__":
