@@ -13,7 +13,8 @@ from typing import Any
 
 from mitbadak import nn
 
-MODELS: dict[str, type[nn.Module]] = {"MLP": nn.MLP}
+MODELS: dict[str, type[nn.Module]] = {
+    "MLP": nn.MLP, "SimpleConvNet": nn.SimpleConvNet, "DeepConvNet": nn.DeepConvNet}
 """The architectures `build_model` knows, by class name."""
 
 

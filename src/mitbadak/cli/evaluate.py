@@ -31,19 +31,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mitbadak.cli._common import load_checkpoint, load_data, trained_dataset
+    from mitbadak.cli._common import (
+        EVAL_BATCH_SIZE,
+        input_shape,
+        load_checkpoint,
+        load_data,
+        trained_dataset,
+    )
     from mitbadak.plot import confusion_matrix as draw_confusion_matrix
     from mitbadak.train import confusion_matrix, predict
 
     saved = load_checkpoint(args.checkpoint)
     dataset = trained_dataset(saved, args.dataset)
-    _, (x, t) = load_data(dataset, args.data_dir)
-    inputs = (saved.model_config or {}).get("input_size")
-    if inputs is not None and inputs != x.shape[1]:
-        raise UsageError(f"{args.checkpoint}: the model takes {inputs} inputs, but {dataset} "
-                         f"images have {x.shape[1]} pixels")
+    shape = input_shape(saved)
+    _, (x, t) = load_data(dataset, args.data_dir, flatten=len(shape) == 1)
+    if x.shape[1:] != shape:
+        raise UsageError(f"{args.checkpoint}: the model takes inputs of shape {shape}, but "
+                         f"{dataset} gives {x.shape[1:]}")
     names = CLASSES[dataset]
-    matrix = confusion_matrix(t, predict(saved.model, x).argmax(axis=1), len(names))
+    predictions = predict(saved.model, x, EVAL_BATCH_SIZE).argmax(axis=1)
+    matrix = confusion_matrix(t, predictions, len(names))
     correct = int(np.trace(matrix))
     epoch = saved.meta.get("training", {}).get("epoch")
     print(f"{args.checkpoint}" + (f" (after epoch {epoch})" if epoch else "") + "\n"

@@ -36,20 +36,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mitbadak import functional as F
-    from mitbadak.cli._common import load_checkpoint
+    from mitbadak.cli._common import input_shape, load_checkpoint
     from mitbadak.tensor import Tensor
     from mitbadak.train import predict
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")
     saved = load_checkpoint(args.checkpoint)
-    inputs = (saved.model_config or {}).get("input_size")
-    side = math.isqrt(inputs) if inputs else 0
-    if not inputs or side * side != inputs:
-        raise UsageError(f"{args.checkpoint}: the model does not take square images "
-                         f"(input size {inputs})")
+    shape = input_shape(saved)  # (H*W,) for an MLP, (1, H, W) for a CNN
+    side = shape[-1] if len(shape) == 3 else math.isqrt(shape[0])
+    if shape not in ((side * side,), (1, side, side)):
+        raise UsageError(f"{args.checkpoint}: the model does not take square grey images "
+                         f"(its input is {shape})")
     dataset = saved.meta.get("settings", {}).get("dataset")
-    x = np.stack([prepare_image(path, side).reshape(-1) for path in args.images])
+    x = np.stack([prepare_image(path, side).reshape(shape) for path in args.images])
     probabilities = F.softmax(Tensor(predict(saved.model, x)), axis=1).data
     names = CLASSES.get(dataset) or [str(i) for i in range(probabilities.shape[1])]
     for path, p in zip(args.images, probabilities):

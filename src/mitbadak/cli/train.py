@@ -1,4 +1,5 @@
-"""``mitbadak train``: train an MLP on digits, MNIST or Fashion-MNIST and keep the whole run.
+"""``mitbadak train``: train an MLP or a convolutional network on digits, MNIST or
+Fashion-MNIST and keep the whole run.
 
 Writes into ``--out`` (default ``runs/<dataset>-<date>-<time>``): ``last.npz`` (the checkpoint
 after the latest epoch), ``best.npz`` (the one with the best test accuracy), ``history.json``,
@@ -9,6 +10,7 @@ saved settings, bit for bit as if it had not stopped.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from datetime import datetime
@@ -20,17 +22,20 @@ from mitbadak.data import CLASSES, DATASETS
 
 # The settings of a run, with their defaults. The flags default to None so that a run can
 # tell which ones were given (``--resume`` takes the saved settings and refuses new ones);
-# epochs and batch size, when not given, depend on the dataset.
+# epochs and batch size, when not given, depend on the model and the dataset.
 DEFAULTS: dict[str, Any] = {
-    "dataset": "digits", "hidden": [100, 100], "activation": "relu", "init": "he",
-    "batchnorm": True, "dropout": 0.0, "weight_decay": 0.0, "optimizer": "adam", "lr": None,
-    "schedule": "constant", "epochs": None, "batch_size": None, "seed": 0,
+    "model": "mlp", "dataset": "digits", "hidden": [100, 100], "activation": "relu",
+    "init": "he", "batchnorm": True, "dropout": 0.0, "weight_decay": 0.0, "optimizer": "adam",
+    "lr": None, "schedule": "constant", "epochs": None, "batch_size": None, "seed": 0,
 }
-DATASET_DEFAULTS = {
-    "digits": {"epochs": 40, "batch_size": 32},  # 1,437 images: small batches, many epochs
-    "mnist": {"epochs": 10, "batch_size": 100},
-    "fashion-mnist": {"epochs": 20, "batch_size": 100},
+MLP_ONLY = ("hidden", "activation", "batchnorm", "dropout")  # a CNN run refuses these flags
+MODELS = {"mlp": "MLP", "simple-cnn": "SimpleConvNet", "deep-cnn": "DeepConvNet"}
+EPOCHS = {  # by model, then dataset: about where the test accuracy levels off
+    "mlp": {"digits": 40, "mnist": 10, "fashion-mnist": 20},
+    "simple-cnn": {"digits": 30, "mnist": 10, "fashion-mnist": 10},
+    "deep-cnn": {"digits": 30, "mnist": 10, "fashion-mnist": 15},
 }
+BATCH_SIZE = {"digits": 32, "mnist": 100, "fashion-mnist": 100}  # digits: 1,437 images
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -38,15 +43,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     from mitbadak.optim import OPTIMIZERS
 
     parser = subparsers.add_parser(
-        "train", help="train an MLP on digits, MNIST or Fashion-MNIST",
+        "train", help="train an MLP or a CNN on digits, MNIST or Fashion-MNIST",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train a multi-layer perceptron (per hidden layer: Linear -> [BatchNorm]\n"
-                    "-> activation -> [Dropout]) and save the run: the checkpoints last.npz and\n"
-                    "best.npz, history.json, history.csv and curves.png.",
+        description="Train a network and save the run: the checkpoints last.npz and best.npz,\n"
+                    "history.json, history.csv and curves.png. The models: mlp, a multi-layer\n"
+                    "perceptron (per hidden layer: Linear -> [BatchNorm] -> activation ->\n"
+                    "[Dropout]); simple-cnn, the book's SimpleConvNet (chapter 7); deep-cnn,\n"
+                    "its DeepConvNet (chapter 8).",
         epilog="examples:\n"
                "  mitbadak train                                   # digits, built in\n"
                "  mitbadak train --dataset fashion-mnist --hidden 256,128,100 --out runs/f\n"
-               "  mitbadak train --resume runs/f/last.npz --epochs 30   # 10 more epochs")
+               "  mitbadak train --resume runs/f/last.npz --epochs 30   # 10 more epochs\n"
+               "  mitbadak train --model simple-cnn --dataset fashion-mnist")
+    parser.add_argument("--model", choices=MODELS,
+                        help="the network (default: mlp); --hidden, --activation, --batchnorm "
+                             "and --dropout shape the mlp only")
     parser.add_argument("--dataset", choices=DATASETS,
                         help="the data (default: digits, built in; the others are found or "
                              "downloaded, see --data-dir)")
@@ -74,8 +85,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="learning rate over the epochs: constant, or cosine annealing "
                              "from --lr down to 0 at the last epoch (default: constant)")
     parser.add_argument("--epochs", type=_positive_int, metavar="N",
-                        help="epochs in all (default: 40 for digits, 10 for mnist, 20 for "
-                             "fashion-mnist; with --resume, the run's own)")
+                        help="epochs in all (default for digits, mnist, fashion-mnist: "
+                             "40, 10, 20 (mlp); 30, 10, 10 (simple-cnn); 30, 10, 15 (deep-cnn); "
+                             "with --resume, the run's own)")
     parser.add_argument("--batch-size", type=_positive_int, metavar="B",
                         help="samples per update (default: 32 for digits, 100 otherwise)")
     parser.add_argument("--seed", type=int, metavar="S",
@@ -93,7 +105,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mitbadak.checkpoint import CheckpointError
-    from mitbadak.cli._common import load_checkpoint, load_data
+    from mitbadak.cli._common import EVAL_BATCH_SIZE, load_checkpoint, load_data
     from mitbadak.plot import learning_curves
     from mitbadak.train import Trainer, TrainingDiverged
 
@@ -107,11 +119,13 @@ def run(args: argparse.Namespace) -> int:
         settings = _resumed_settings(args, load_checkpoint(args.resume).meta)
         out = Path(args.out) if args.out else Path(args.resume).parent
 
-    (x_train, t_train), test_data = load_data(settings["dataset"], args.data_dir, args.quiet)
-    model, optimizer, scheduler = _build(settings, x_train.shape[1])
+    (x_train, t_train), test_data = load_data(settings["dataset"], args.data_dir, args.quiet,
+                                              flatten=settings["model"] == "mlp")
+    model, optimizer, scheduler = _build(settings, x_train.shape[1:])
     trainer = Trainer(model, optimizer, (x_train, t_train), test_data,
                       batch_size=settings["batch_size"], scheduler=scheduler, out_dir=out,
-                      quiet=args.quiet, meta={"settings": settings})
+                      quiet=args.quiet, meta={"settings": settings},
+                      eval_batch_size=EVAL_BATCH_SIZE)
     if args.resume is not None:
         try:  # the weights, optimizer, schedule, shuffling, dropout and history
             trainer.resume(args.resume)
@@ -144,11 +158,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _new_settings(args: argparse.Namespace) -> dict[str, Any]:
-    given = {k: v for k in DEFAULTS if (v := getattr(args, k)) is not None}
-    settings = {**DEFAULTS, **given}
-    for key, value in DATASET_DEFAULTS[settings["dataset"]].items():
-        if settings[key] is None:
-            settings[key] = value
+    settings = {**DEFAULTS, **{k: v for k in DEFAULTS if (v := getattr(args, k)) is not None}}
+    model = settings["model"]
+    if model != "mlp":
+        mlp_flags = [_flag(k) for k in MLP_ONLY if getattr(args, k) is not None]
+        if mlp_flags:
+            raise UsageError(f"{', '.join(mlp_flags)}: for --model mlp only ({model} is the "
+                             "book's recipe)")
+        settings = {k: v for k, v in settings.items() if k not in MLP_ONLY}
+    if settings["epochs"] is None:
+        settings["epochs"] = EPOCHS[model][settings["dataset"]]
+    if settings["batch_size"] is None:
+        settings["batch_size"] = BATCH_SIZE[settings["dataset"]]
     return settings
 
 
@@ -156,21 +177,24 @@ def _resumed_settings(args: argparse.Namespace, meta: dict[str, Any]) -> dict[st
     if "settings" not in meta:
         raise UsageError(f"{args.resume}: not a checkpoint of `mitbadak train` (it holds no "
                          "settings)")
-    ignored = [f"--{k.replace('_', '-')}" for k in DEFAULTS
-               if k != "epochs" and getattr(args, k) is not None]
+    ignored = [_flag(k) for k in DEFAULTS if k != "epochs" and getattr(args, k) is not None]
     if ignored:
         raise UsageError(f"--resume continues a run with its saved settings; drop "
                          f"{', '.join(ignored)} (only --epochs, --out, --data-dir and --quiet "
                          "apply)")
-    settings = dict(meta["settings"])
+    settings = {"model": "mlp", **meta["settings"]}  # runs saved before --model: MLPs
     if args.epochs is not None:
         settings["epochs"] = args.epochs
     return settings
 
 
-def _build(settings: dict[str, Any], input_size: int) -> tuple[Any, Any, Any]:
-    """The model, optimizer and scheduler (or None) that ``settings`` describe, seeded by
-    ``settings["seed"]``."""
+def _flag(setting: str) -> str:
+    return f"--{setting.replace('_', '-')}"
+
+
+def _build(settings: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[Any, Any, Any]:
+    """The model, optimizer and scheduler (or None) that ``settings`` describe, for inputs of
+    ``input_shape`` (pixels for the mlp, (C, H, W) for a CNN), seeded by ``settings["seed"]``."""
     import mitbadak as mb
     from mitbadak import nn
     from mitbadak.optim import OPTIMIZERS
@@ -178,9 +202,13 @@ def _build(settings: dict[str, Any], input_size: int) -> tuple[Any, Any, Any]:
 
     mb.manual_seed(settings["seed"])
     classes = len(CLASSES[settings["dataset"]])
-    model = nn.MLP(input_size, settings["hidden"], classes, activation=settings["activation"],
-                   init=settings["init"], batchnorm=settings["batchnorm"],
-                   dropout=settings["dropout"])
+    if settings["model"] == "mlp":
+        model = nn.MLP(math.prod(input_shape), settings["hidden"], classes,
+                       activation=settings["activation"], init=settings["init"],
+                       batchnorm=settings["batchnorm"], dropout=settings["dropout"])
+    else:
+        network = getattr(nn, MODELS[settings["model"]])
+        model = network(input_dim=input_shape, output_size=classes, init=settings["init"])
     options = {"weight_decay": settings["weight_decay"]}
     if settings["lr"] is not None:
         options["lr"] = settings["lr"]
@@ -191,14 +219,20 @@ def _build(settings: dict[str, Any], input_size: int) -> tuple[Any, Any, Any]:
 
 def _title(settings: dict[str, Any]) -> str:
     """``digits: MLP 100-100 relu/he +BN, adam`` -- the run in one line."""
-    extras = "".join([" +BN" if settings["batchnorm"] else "",
-                      f" dropout {settings['dropout']:g}" if settings["dropout"] else "",
-                      f" wd {settings['weight_decay']:g}" if settings["weight_decay"] else ""])
+    decay = f" wd {settings['weight_decay']:g}" if settings["weight_decay"] else ""
     lr = f" lr {settings['lr']:g}" if settings["lr"] is not None else ""
     lr += " cosine" if settings["schedule"] == "cosine" else ""
+    return f"{settings['dataset']}: {_architecture(settings)}{decay}, {settings['optimizer']}{lr}"
+
+
+def _architecture(settings: dict[str, Any]) -> str:
+    """``MLP 100-100 relu/he +BN`` or ``SimpleConvNet he``."""
+    if settings["model"] != "mlp":
+        return f"{MODELS[settings['model']]} {settings['init']}"
+    extras = "".join([" +BN" if settings["batchnorm"] else "",
+                      f" dropout {settings['dropout']:g}" if settings["dropout"] else ""])
     hidden = "-".join(map(str, settings["hidden"]))
-    return (f"{settings['dataset']}: MLP {hidden} {settings['activation']}/{settings['init']}"
-            f"{extras}, {settings['optimizer']}{lr}")
+    return f"MLP {hidden} {settings['activation']}/{settings['init']}{extras}"
 
 
 # ------------------------------------------------------------------ argument types

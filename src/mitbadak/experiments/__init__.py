@@ -43,6 +43,7 @@ EXPERIMENTS: dict[str, str] = {
     "batchnorm": "mitbadak.experiments.batchnorm",
     "overfitting": "mitbadak.experiments.overfitting",
     "hyperparams": "mitbadak.experiments.hyperparams",
+    "filters": "mitbadak.experiments.filters",
 }
 
 

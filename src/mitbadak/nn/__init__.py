@@ -8,6 +8,7 @@
 * ``conv``          `Conv2d`, `MaxPool2d`, `AvgPool2d`, `Flatten` (chapter 7)
 * ``dropout``       `Dropout`
 * ``mlp``           `MLP` (the book's MultiLayerNetExtend) and `TwoLayerNet`
+* ``convnets``      `SimpleConvNet` (chapter 7) and `DeepConvNet` (chapter 8)
 """
 
 from mitbadak.nn.activation import (
@@ -22,6 +23,7 @@ from mitbadak.nn.activation import (
 )
 from mitbadak.nn.container import Sequential
 from mitbadak.nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
+from mitbadak.nn.convnets import DeepConvNet, SimpleConvNet
 from mitbadak.nn.dropout import Dropout
 from mitbadak.nn.linear import Linear
 from mitbadak.nn.mlp import MLP, TwoLayerNet
@@ -29,8 +31,8 @@ from mitbadak.nn.module import IncompatibleKeys, Module, Parameter
 from mitbadak.nn.normalization import BatchNorm1d, BatchNorm2d
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout",
-    "Flatten", "MaxPool2d", "Identity", "IncompatibleKeys",
-    "LeakyReLU", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "Tanh", "TwoLayerNet", "get_activation",
+    "ACTIVATIONS", "MLP", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "DeepConvNet",
+    "Dropout", "Flatten", "MaxPool2d", "Identity", "IncompatibleKeys",
+    "LeakyReLU", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
+    "SimpleConvNet", "Softmax", "Tanh", "TwoLayerNet", "get_activation",
 ]
