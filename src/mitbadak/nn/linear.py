@@ -37,10 +37,11 @@ class Linear(Module):
         self.b = Parameter(np.zeros(out_features, dtype=np.float32)) if bias else None
 
     def forward(self, x: Any) -> Tensor:
-        if x.shape[-1:] != (self.in_features,):
+        try:  # F.linear checks the shapes; the error is re-raised naming this layer
+            return F.linear(x, self.W, self.b)
+        except ValueError:
             raise ValueError(f"{self!r}: expected input (..., {self.in_features}), "
-                             f"got {tuple(x.shape)}")
-        return F.linear(x, self.W, self.b)
+                             f"got {tuple(np.shape(x))}") from None
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
