@@ -5,6 +5,7 @@ singularities so that the central difference is exact to O(h^2).
 """
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,6 +134,21 @@ def test_activations(shape):
     check(lambda x: F.leaky_relu(x, 0.1), x)
     check(lambda x: F.softmax(x, axis=-1), x)
     check(lambda x: F.log_softmax(x, axis=0), x)
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.1, -0.5, 3.0])
+def test_leaky_relu_is_exact_for_any_slope(slope):
+    x = mb.tensor(np.array([-3.0, -0.1, 0.0, 0.1, 2.5], dtype=np.float32), requires_grad=True)
+    y = F.leaky_relu(x, slope)
+    expected = np.where(x.data > 0, x.data, x.data * np.float32(slope))
+    assert y.dtype == np.float32 and np.array_equal(y.data, expected)
+    y.backward(np.full(5, 2.0, dtype=np.float32))
+    assert np.array_equal(x.grad, np.where(x.data > 0, 2.0, 2.0 * np.float32(slope)))
+
+
+def test_leaky_relu_needs_floats():
+    with pytest.raises(TypeError, match="leaky_relu: expected a floating-point tensor.*int64"):
+        F.leaky_relu(mb.tensor(np.array([1, -2])))
 
 
 def test_step_has_zero_gradient():

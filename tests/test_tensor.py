@@ -139,6 +139,17 @@ def test_backward_without_requires_grad():
         mb.tensor(1.0).backward()
 
 
+def test_only_a_leaf_can_stop_requiring_grad():
+    x = mb.tensor(np.ones(2), requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="leaf tensors only.*detach"):
+        y.requires_grad_(False)
+    x.requires_grad_(False)
+    assert not x.requires_grad
+    z = y.detach().requires_grad_(False) * 3  # the detached copy is a leaf
+    assert not z.requires_grad
+
+
 def test_backward_on_a_leaf():
     x = mb.tensor(np.ones(2), requires_grad=True)
     x.backward(np.array([1.0, 2.0]))

@@ -57,16 +57,16 @@ class Function:
         gradients are enabled), link the result into the graph."""
         fn = cls(**params)
         y = fn.forward(*[x.data for x in inputs])
-        needs = tuple([x.requires_grad for x in inputs])
-        if True not in needs or not grad_mode.is_enabled():
-            return _tensor.Tensor._wrap(y)
-        fn.inputs, fn.needs_input_grad = inputs, needs
-        return _tensor.Tensor._wrap(y, fn)
+        if grad_mode.is_enabled():
+            needs = tuple([x.requires_grad for x in inputs])
+            if True in needs:
+                fn.inputs, fn.needs_input_grad = inputs, needs
+                return _tensor.Tensor._wrap(y, fn)
+        return _tensor.Tensor._wrap(y)
 
     def release(self) -> None:
         """Forget inputs and saved arrays once the backward pass no longer needs them."""
-        saved = vars(self)
-        saved.clear()
+        self.__dict__.clear()
         self.inputs = None
 
     @property

@@ -68,7 +68,11 @@ class Tensor:
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place; only floating tensors can require a gradient."""
+        """Set ``requires_grad`` in place; only floating tensors can require a gradient, and
+        only a leaf can stop requiring one (as in PyTorch: use ``detach()`` for the others)."""
+        if not requires_grad and self.creator is not None:
+            raise RuntimeError("requires_grad_(False) works on leaf tensors only; this tensor "
+                               f"was computed by {self.creator.name}: use .detach() instead")
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require a gradient, got dtype {self.data.dtype}"
@@ -318,12 +322,14 @@ def _run_backward(root: Function, gy: np.ndarray, retain_graph: bool) -> None:
         gy = pending.pop(fn, None)  # None: every use returned no gradient, so it is zero
         gxs = fn.backward(gy) if gy is not None else (None,) * len(fn.inputs)
         for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):  # type: ignore[arg-type]
+            if not needed:  # no gradient wanted, and no creator (it never required one)
+                continue
             creator = x.creator
             if creator is not None:
                 waiting[creator] -= 1
                 if not waiting[creator]:
                     ready.append(creator)
-            if gx is None or not needed:
+            if gx is None:
                 continue
             data = x.data
             if gx.shape != data.shape:

@@ -1,7 +1,8 @@
-"""Small helpers shared by the operations: turning operands into tensors."""
+"""Small helpers shared by the operations: turning operands into tensors, and fast sums."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,3 +31,28 @@ def as_pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 def normalize_axis(axis: Any) -> int | tuple[int, ...] | None:
     """Axes as NumPy wants them (lists become tuples)."""
     return tuple(axis) if isinstance(axis, list) else axis
+
+
+# ------------------------------------------------------------------------------- fast sums
+# The sums of a training step run over short axes of small matrices: a bias gradient sums a
+# (batch, features) gradient over the batch, softmax sums each row of (batch, classes). NumPy
+# reduces such axes 2-3x slower than BLAS multiplies the matrix by a vector of ones (on a
+# (100, 10) or (128, 100) array, ~2 us against ~0.8 us), so these two helpers do that, as
+# Caffe computes its bias gradients. Both work for any float dtype; the result has a's dtype.
+
+
+@lru_cache(maxsize=64)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False  # shared between calls
+    return ones
+
+
+def sum_rows(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=0)`` of a 2-D array (e.g. a bias gradient over the batch), as ones @ a."""
+    return _ones(a.shape[0], a.dtype) @ a
+
+
+def sum_columns(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=1)`` of a 2-D array (e.g. each row of softmax), as a @ ones."""
+    return a @ _ones(a.shape[1], a.dtype)

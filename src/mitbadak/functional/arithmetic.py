@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from mitbadak.function import Function
-from mitbadak.functional._util import as_pair, as_tensor
+from mitbadak.functional._util import as_pair, as_tensor, sum_rows
 from mitbadak.tensor import Tensor
 
 
@@ -156,7 +156,7 @@ class Linear(Function):
         gW = x.T @ gy if need_W else None  # noqa: N806
         if len(self.needs_input_grad) == 2:
             return gx, gW
-        gb = gy.sum(axis=0) if self.needs_input_grad[2] else None
+        gb = sum_rows(gy) if self.needs_input_grad[2] else None
         return gx, gW, gb
 
 

@@ -7,11 +7,13 @@ single prediction, so its gradient is zero almost everywhere and gives no direct
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from mitbadak.function import Function
+from mitbadak.functional._util import sum_columns
 from mitbadak.functional.shape import reshape
 from mitbadak.tensor import Tensor
 
@@ -42,6 +44,15 @@ def _check_labels(labels: np.ndarray, logits_shape: tuple[int, ...]) -> np.ndarr
                     f"got dtype {labels.dtype}")
 
 
+@lru_cache(maxsize=16)
+def _row_starts(rows: int, columns: int) -> np.ndarray:
+    """Flat index of each row's first entry in a C-ordered (rows, columns) array: adding a
+    column index per row gives flat positions for ``take``, cheaper than ``x[arange, cols]``."""
+    starts = np.arange(0, rows * columns, columns)
+    starts.flags.writeable = False  # shared between calls
+    return starts
+
+
 class CrossEntropy(Function):
     """Softmax followed by cross-entropy, fused: the book's SoftmaxWithLoss layer.
 
@@ -58,26 +69,31 @@ class CrossEntropy(Function):
         self.labels = labels
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        z = x - x.max(axis=1, keepdims=True)
+        n, classes = x.shape
+        starts = _row_starts(n, classes)
+        # Each row's max, found by argmax: NumPy's max(axis=1) is ~3x slower on 10 columns.
+        z = x - x.take(starts + x.argmax(axis=1))[:, None]
         e = np.exp(z)
-        s = e.sum(axis=1, keepdims=True)
+        s = sum_columns(e)
+        log_s = np.log(s)
         t = self.labels
         if t.dtype.kind in "iu":
-            self.rows = np.arange(x.shape[0])
-            total = np.log(s).sum() - z[self.rows, t].sum()
+            self.picked = starts + t  # flat positions of the true classes
+            log_s -= z.take(self.picked)
+            total = log_s.sum()
         else:
-            total = (np.log(s[:, 0]) @ t.sum(axis=1)) - np.vdot(z, t)
+            total = (log_s @ sum_columns(t)) - np.vdot(z, t)
         self.e, self.s = e, s
-        return np.asarray(total / x.shape[0], dtype=x.dtype)
+        return np.asarray(total / n, dtype=x.dtype)
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        g = self.e / self.s  # softmax(x)
+        g = self.e / self.s[:, None]  # softmax(x)
         t = self.labels
         if t.dtype.kind in "iu":
-            g[self.rows, t] -= 1
+            g.ravel()[self.picked] -= 1
         else:
             g -= t
-        g *= gy / g.shape[0]
+        g *= float(gy) / g.shape[0]  # a Python float keeps g in its dtype
         return (g,)
 
 

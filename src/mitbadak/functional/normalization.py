@@ -16,11 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from mitbadak.function import Function
+from mitbadak.functional._util import sum_rows
 from mitbadak.tensor import Tensor
 
 
-def _reduce_axes(ndim: int) -> tuple[int, ...]:
-    return (0,) + tuple(range(2, ndim))
+def _channel_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over every axis but the channel axis 1: shape (C,)."""
+    return sum_rows(a) if a.ndim == 2 else a.sum(axis=(0, *range(2, a.ndim)))
 
 
 def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
@@ -45,15 +47,14 @@ class BatchNorm(Function):
         self.gamma = gamma
         if not self.training:
             return self._forward_eval(x, gamma, beta)
-        axes = _reduce_axes(x.ndim)
         m = x.size // x.shape[1]
         if m == 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {x.shape} (a batch of one has "
                              "variance 0); use eval mode or a larger batch")
-        mu = x.mean(axis=axes)
+        mu = _channel_sum(x) / m
         x_hat = x - _per_channel(mu, x.ndim)
-        var = np.mean(x_hat * x_hat, axis=axes)
+        var = _channel_sum(x_hat * x_hat) / m
         if self.running_mean is not None:
             self._update_running(mu, var, m)
         self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
@@ -82,15 +83,15 @@ class BatchNorm(Function):
         self.running_var += (mom * m / (m - 1)) * var
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-        ndim, axes = gy.ndim, _reduce_axes(gy.ndim)
-        dbeta = gy.sum(axis=axes)
+        ndim = gy.ndim
+        dbeta = _channel_sum(gy)
         scale = self.gamma * self.inv_std  # dy/dx at fixed statistics
         if not self.training:  # x_hat = (x - mu) * inv_std, so sum(gy * x_hat) needs no x_hat
-            dgamma = ((gy * self.x).sum(axis=axes) - self.mu * dbeta) * self.inv_std
+            dgamma = (_channel_sum(gy * self.x) - self.mu * dbeta) * self.inv_std
             dx = gy * _per_channel(scale, ndim) if self.needs_input_grad[0] else None
             return dx, dgamma, dbeta
         x_hat = self.x_hat
-        dgamma = (gy * x_hat).sum(axis=axes)
+        dgamma = _channel_sum(gy * x_hat)
         if not self.needs_input_grad[0]:
             return None, dgamma, dbeta
         # sum(dx_hat) = gamma * dbeta and sum(dx_hat * x_hat) = gamma * dgamma, per channel
