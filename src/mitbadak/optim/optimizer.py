@@ -108,18 +108,19 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient (a ``.grad`` of None is skipped)."""
-        every = self.flush_denormal_every
+        every, states = self.flush_denormal_every, self.state
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                state = self.state.get(p)
+                state = states.get(p)
                 if state is None:
                     state = {"step": 0, **{n: np.zeros_like(p.data) for n in self.buffer_names}}
-                    self.state[p] = state
-                state["step"] += 1
-                self._update(p.data, p.grad, state, group)
-                if every and state["step"] % every == 0:
+                    states[p] = state
+                step = state["step"] = state["step"] + 1
+                self._update(p.data, grad, state, group)
+                if every and step % every == 0:
                     for name in self.buffer_names:
                         flush_subnormals(state[name])
 
