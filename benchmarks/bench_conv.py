@@ -6,8 +6,8 @@ Each round times a block of repetitions of every case in each library (median pe
 the report gives the median over rounds of the time ratio mitbadak / torch (below 1: faster).
 Blocks, not alternating calls, because BLAS and OpenMP worker threads keep spinning for a
 while after a call and would slow down the other library's next call. A breakdown shows where
-mitbadak's time goes (im2col, matrix products, col2im). The last case is a whole Adam step of
-the book's SimpleConvNet built from the modules in `mitbadak.nn.conv`.
+mitbadak's time goes (im2col, matrix products, col2im). The last cases are whole Adam steps of
+the book's SimpleConvNet and DeepConvNet, the same layers in each library.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from collections.abc import Callable
 import numpy as np
 
 import mitbadak as mb
-from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
-from mitbadak.functional.im2col import col2im, im2col
+from mitbadak.functional.conv import Conv2d, avg_pool2d, conv2d, max_pool2d
+from mitbadak.functional.im2col import add_columns
 
 CASES = {  # name: (op, x shape, weight shape or pool kernel, padding, x requires grad)
     "SimpleConvNet conv 1x28x28 -> 30x5x5": ("conv", (100, 1, 28, 28), (30, 1, 5, 5), 0, False),
@@ -85,24 +85,17 @@ def torch_step(case: tuple) -> Callable[[], None]:
     return step
 
 
-def simple_convnet_steps(batch: int = 100) -> tuple[Callable[[], None], Callable[[], None]]:
-    """One Adam training step of the book's SimpleConvNet (conv 30x5x5 - ReLU - max pool 2 -
-    affine 100 - ReLU - affine 10, cross-entropy) in each library, on the same batch."""
+def adam_steps(ours, theirs, batch: int = 100) -> tuple[Callable[[], None], Callable[[], None]]:
+    """One Adam training step (cross-entropy) of each library's network, on the same batch."""
     import torch
 
-    from mitbadak import nn, optim
+    from mitbadak import optim
     from mitbadak.functional import cross_entropy
-    from mitbadak.nn.conv import Conv2d, Flatten, MaxPool2d
 
     rng = np.random.default_rng(1)
     x = rng.random((batch, 1, 28, 28), dtype=np.float32)
     t = rng.integers(0, 10, batch)
-    ours = nn.Sequential(Conv2d(1, 30, 5, init=0.01), nn.ReLU(), MaxPool2d(2), Flatten(),
-                         nn.Linear(30 * 12 * 12, 100), nn.ReLU(), nn.Linear(100, 10))
     opt = optim.Adam(ours.parameters(), lr=1e-3)
-    tnn = torch.nn
-    theirs = tnn.Sequential(tnn.Conv2d(1, 30, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
-                            tnn.Linear(30 * 12 * 12, 100), tnn.ReLU(), tnn.Linear(100, 10))
     topt = torch.optim.Adam(theirs.parameters(), lr=1e-3)
     xt, tt = torch.from_numpy(x), torch.from_numpy(t)
 
@@ -113,30 +106,55 @@ def simple_convnet_steps(batch: int = 100) -> tuple[Callable[[], None], Callable
 
     def torch_step() -> None:
         topt.zero_grad()
-        tnn.functional.cross_entropy(theirs(xt), tt).backward()
+        torch.nn.functional.cross_entropy(theirs(xt), tt).backward()
         topt.step()
     return step, torch_step
 
 
+def torch_convnets() -> dict[str, object]:
+    """The book's SimpleConvNet and DeepConvNet (as in `mitbadak.nn.convnets`) in torch.nn."""
+    import torch
+    tnn = torch.nn
+    deep, c_in = [], 1
+    for index, c_out in enumerate((16, 16, 32, 32, 64, 64)):
+        deep += [tnn.Conv2d(c_in, c_out, 3, padding=2 if index == 3 else 1), tnn.ReLU()]
+        deep += [tnn.MaxPool2d(2)] if index % 2 else []
+        c_in = c_out
+    return {
+        "SimpleConvNet": tnn.Sequential(
+            tnn.Conv2d(1, 30, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
+            tnn.Linear(30 * 12 * 12, 100), tnn.ReLU(), tnn.Linear(100, 10)),
+        "DeepConvNet": tnn.Sequential(
+            *deep, tnn.Flatten(), tnn.Linear(64 * 4 * 4, 50), tnn.ReLU(), tnn.Dropout(0.5),
+            tnn.Linear(50, 10)),
+    }
+
+
 def breakdown(case: tuple, rng: np.random.Generator, reps: int) -> dict[str, float]:
-    """Milliseconds of each stage of one conv2d forward + backward (float32)."""
+    """Milliseconds of each stage of one conv2d forward + backward (float32), as `Conv2d` runs
+    them: each stage timed on the first chunk of samples and multiplied by the chunk count."""
     _, x_shape, w_shape, padding, x_grad = case
     x = rng.standard_normal(x_shape).astype(np.float32)
-    W_col = rng.standard_normal((w_shape[0], int(np.prod(w_shape[1:])))).astype(np.float32)  # noqa: N806
-    kh, kw = w_shape[2:]
-    col = im2col(x, kh, kw, 1, padding)
-    g = rng.standard_normal((x_shape[0], w_shape[0], col.shape[2])).astype(np.float32)
+    W = rng.standard_normal(w_shape).astype(np.float32)  # noqa: N806
+    W_col = W.reshape(w_shape[0], -1)  # noqa: N806
+    f = Conv2d((1, 1), (padding, padding))
+    f.forward(x, W)
+    parts = f._chunks()
+    part, chunks = parts[0], len(parts)
+    col = f._columns(part)
+    g = rng.standard_normal((col.shape[0], w_shape[0], col.shape[2])).astype(np.float32)
     stages = {
-        "im2col": lambda: im2col(x, kh, kw, 1, padding),
+        "im2col (x2)": lambda: (f._columns(part), f._columns(part)),
         "forward W_col @ col": lambda: np.matmul(W_col, col),
         "dW = sum g @ col^T": lambda: np.matmul(g, col.transpose(0, 2, 1)).sum(axis=0),
-        "db = sum g": lambda: g.sum(axis=(0, 2)),
     }
     if x_grad:
-        dcol = np.matmul(W_col.T, g)
+        dcol, gxp = np.matmul(W_col.T, g), np.zeros_like(f.xp[part])
         stages["dcol = W_col^T @ g"] = lambda: np.matmul(W_col.T, g)
-        stages["col2im"] = lambda: col2im(dcol, x_shape, kh, kw, 1, padding)
-    return {k: median_ms(f, reps) for k, f in stages.items()}
+        stages["col2im"] = lambda: add_columns(dcol, gxp, w_shape[2:], (1, 1), f.out)
+    times = {k: median_ms(fn, reps) * chunks for k, fn in stages.items()}
+    times["db = sum g"] = median_ms(lambda: g.sum(axis=(0, 2)), reps) * chunks
+    return times
 
 
 def main() -> None:
@@ -150,8 +168,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     ours = {name: mitbadak_step(case, rng) for name, case in CASES.items()}
     theirs = {name: torch_step(case) for name, case in CASES.items()}
-    net = "SimpleConvNet Adam step, batch 100"
-    ours[net], theirs[net] = simple_convnet_steps()
+    for name, model in torch_convnets().items():
+        net = f"{name} Adam step, batch 100"
+        ours[net], theirs[net] = adam_steps(getattr(mb.nn, name)(), model)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in ours}
     for _ in range(args.rounds):
         for name in ours:

@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import mitbadak as mb
-from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
+from mitbadak.functional.conv import Conv2d, avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.im2col import col2im, im2col, output_size
 from mitbadak.numerical import gradcheck
 
@@ -149,6 +149,23 @@ def test_conv2d_matches_torch(geometry, bias):
         arrays.append(rng.normal(size=w_shape[0]))
     parity(lambda *a: conv2d(*a, stride=stride, padding=padding),
            lambda *a: tf.conv2d(*a, stride=stride, padding=padding), arrays, 6)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", [
+    ((3, 2, 5, 6), (4, 2, 3, 3), 1, 1),  # stride 1, C*KH*KW > OC: rows run on across the padding
+    ((3, 2, 4, 6), (3, 2, 3, 2), 1, (3, 0)),  # the same, padding wider than the kernel
+    ((3, 1, 5, 6), (4, 1, 2, 2), 1, 0),  # stride 1, C*KH*KW <= OC: rows of OW columns
+    ((3, 2, 7, 6), (2, 2, 3, 3), (2, 1), 1),  # other strides: rows of OW columns
+])
+@pytest.mark.parametrize("chunk_bytes", [1, Conv2d.CHUNK_BYTES])  # a chunk per sample, or one
+def test_conv2d_layouts_and_chunks_match_torch(monkeypatch, x_shape, w_shape, stride, padding,
+                                               chunk_bytes):
+    tf = pytest.importorskip("torch").nn.functional
+    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(13)
+    arrays = [rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])]
+    parity(lambda *a: conv2d(*a, stride=stride, padding=padding),
+           lambda *a: tf.conv2d(*a, stride=stride, padding=padding), arrays, 14)
 
 
 @few

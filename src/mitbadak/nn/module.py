@@ -64,13 +64,6 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Make ``module(x)`` call the subclass's ``forward`` directly: one Python call per
-        layer instead of two (on a small network, a training step is mostly such calls)."""
-        super().__init_subclass__(**kwargs)
-        if "__call__" not in cls.__dict__:
-            cls.__call__ = cls.forward  # type: ignore[method-assign]
-
     # -------------------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
         """Register Parameters and Modules (and keep buffers up to date) by the value's type."""
