@@ -5,7 +5,7 @@ features, 10 classes, fixed seed) in one process. They take turns, round after r
 continuing its own training run, and we report the median samples/second and the median of the
 per-round ratios — on a noisy 2-core machine, only same-run ratios mean anything.
 
-Run: make bench   (or: python benchmarks/bench_train.py [--rounds 5] [--only a,b])
+Run: make bench   (or: python benchmarks/bench_train.py [--rounds 9] [--only a,b])
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def machine_info() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--only", default="", help="comma-separated config keys, e.g. a,c")
     args = parser.parse_args()
     if torch is not None:
