@@ -160,7 +160,7 @@ class Tensor:
                     f"{self.shape}; pass grad=np.ones({self.shape}) (dL/d of this tensor) or "
                     "reduce it first, e.g. y.sum().backward()"
                 )
-            gy = np.ones(self.shape, dtype=self.dtype)
+            gy = np.array(1, dtype=self.dtype).reshape(self.shape)  # dL/dL = 1
         else:
             gy = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if gy.shape != self.shape:
