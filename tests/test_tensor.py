@@ -150,6 +150,15 @@ def test_only_a_leaf_can_stop_requiring_grad():
     assert not z.requires_grad
 
 
+def test_an_input_switched_off_by_hand_does_not_stall_the_walk():
+    x = mb.tensor(np.ones(2), requires_grad=True)
+    h = x * 3
+    cut = h * 1
+    cut.requires_grad = False  # set by hand on a non-leaf: later ops pass it no gradient
+    (h * 2 + cut * x).sum().backward()  # cut is a constant here: d/dx = 2 * 3 + cut
+    assert np.allclose(x.grad, [9, 9])
+
+
 def test_backward_on_a_leaf():
     x = mb.tensor(np.ones(2), requires_grad=True)
     x.backward(np.array([1.0, 2.0]))

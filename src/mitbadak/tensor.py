@@ -280,7 +280,8 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 # ---------------------------------------------------------------------------- the graph walk
 def _count_consumers(root: Function) -> dict[Function, int]:
-    """For every node reachable from ``root``: how many inputs of other nodes it produced.
+    """For every node reachable from ``root`` through inputs that need a gradient: how many
+    such inputs of other nodes it produced.
 
     An explicit stack instead of recursion: a chain of 10,000 operations is fine.
     """
@@ -294,9 +295,9 @@ def _count_consumers(root: Function) -> dict[Function, int]:
                 "saved values were freed after the first backward(); pass retain_graph=True to "
                 "the first call if you need to backward twice"
             )
-        for x in fn.inputs:
+        for x, needed in zip(fn.inputs, fn.needs_input_grad):
             creator = x.creator
-            if creator is None:
+            if creator is None or not needed:  # the walk passes nothing along such an input
                 continue
             if creator in consumers:
                 consumers[creator] += 1
@@ -322,7 +323,7 @@ def _run_backward(root: Function, gy: np.ndarray, retain_graph: bool) -> None:
         gy = pending.pop(fn, None)  # None: every use returned no gradient, so it is zero
         gxs = fn.backward(gy) if gy is not None else (None,) * len(fn.inputs)
         for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):  # type: ignore[arg-type]
-            if not needed:  # no gradient wanted, and no creator (it never required one)
+            if not needed:  # no gradient wanted; its creator was not counted either
                 continue
             creator = x.creator
             if creator is not None:
