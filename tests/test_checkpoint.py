@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 import mitbadak as mb
-from mitbadak import checkpoint, nn, optim
 from mitbadak import functional as F
-from mitbadak.checkpoint import CheckpointError
+from mitbadak import nn, optim
+from mitbadak.training import checkpoint
+from mitbadak.training.checkpoint import CheckpointError
 
 
 def trained(hidden=(16,), steps=3, seed=0):
@@ -200,7 +201,8 @@ def test_killing_the_process_mid_save_leaves_a_loadable_checkpoint(tmp_path):
     dies at, the file under the checkpoint's name is a complete one."""
     path = tmp_path / "last.npz"
     script = textwrap.dedent(f"""
-        from mitbadak import checkpoint, nn
+        from mitbadak import nn
+        from mitbadak.training import checkpoint
         model = nn.MLP(784, [2500, 2500], 10)
         for epoch in range(1000):
             checkpoint.save({str(path)!r}, model, epoch=epoch)

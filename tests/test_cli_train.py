@@ -7,10 +7,10 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from mitbadak import checkpoint
 from mitbadak.cli import main
 from mitbadak.data import load_dataset
-from mitbadak.train import Trainer, predict
+from mitbadak.training import checkpoint
+from mitbadak.training.trainer import Trainer, predict
 
 TINY = ["--hidden", "16", "--epochs", "2", "--quiet"]
 

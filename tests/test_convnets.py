@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 import mitbadak as mb
-from mitbadak import checkpoint, nn, optim
 from mitbadak import functional as F
+from mitbadak import nn, optim
 from mitbadak.cli import main
 from mitbadak.data import load_dataset
 from mitbadak.experiments import run_experiment
 from mitbadak.numerical import gradcheck
-from mitbadak.train import predict
+from mitbadak.training import checkpoint
+from mitbadak.training.trainer import predict
 
 
 def first_linear(model):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import mitbadak as mb
-from mitbadak import init
+from mitbadak.nn import init
 
 FAN_IN, FAN_OUT = 1000, 500
 SHAPE = (FAN_IN, FAN_OUT)

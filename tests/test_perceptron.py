@@ -6,7 +6,7 @@ import pytest
 import mitbadak as mb
 from mitbadak import functional as F
 from mitbadak.cli import main
-from mitbadak.perceptron import (
+from mitbadak.experiments.perceptron import (
     AND,
     NAND,
     OR,

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 
 import mitbadak as mb
-from mitbadak import checkpoint, nn, optim, plot, train
+from mitbadak import nn, optim
 from mitbadak.data import DatasetNotFoundError, load_dataset
+from mitbadak.training import checkpoint
+from mitbadak.training import trainer as train
+from mitbadak.viz import figures as plot
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mitbadak.tensor import Tensor
+from mitbadak.autograd.tensor import Tensor
 
 
 def numerical_diff(f: Callable[[float], float], x: float, h: float = 1e-4) -> float:

@@ -7,9 +7,9 @@ import os
 
 import numpy as np
 
-from mitbadak.checkpoint import Checkpoint, CheckpointError, load
 from mitbadak.cli import UsageError
 from mitbadak.data import DatasetNotFoundError, DownloadError, load_dataset
+from mitbadak.training.checkpoint import Checkpoint, CheckpointError, load
 
 # Images per forward pass when evaluating. A CNN's feature maps for 1,000 images take ~0.5 GB
 # and outgrow the CPU caches (DeepConvNet evaluates 2.4x faster 100 at a time); an MLP does

@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
         load_data,
         trained_dataset,
     )
-    from mitbadak.plot import confusion_matrix as draw_confusion_matrix
-    from mitbadak.train import confusion_matrix, predict
+    from mitbadak.training.trainer import confusion_matrix, predict
+    from mitbadak.viz.figures import confusion_matrix as draw_confusion_matrix
 
     saved = load_checkpoint(args.checkpoint)
     dataset = trained_dataset(saved, args.dataset)

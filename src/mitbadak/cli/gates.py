@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mitbadak.perceptron import AND, NAND, OR, TRUTH_TABLE_INPUTS, XOR
+from mitbadak.experiments.perceptron import AND, NAND, OR, TRUTH_TABLE_INPUTS, XOR
 
 GATES = {"AND": AND, "NAND": NAND, "OR": OR, "XOR": XOR}
 

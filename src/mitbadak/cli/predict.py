@@ -36,9 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mitbadak import functional as F
+    from mitbadak.autograd.tensor import Tensor
     from mitbadak.cli._common import input_shape, load_checkpoint
-    from mitbadak.tensor import Tensor
-    from mitbadak.train import predict
+    from mitbadak.training.trainer import predict
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")

@@ -104,10 +104,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mitbadak.checkpoint import CheckpointError
     from mitbadak.cli._common import EVAL_BATCH_SIZE, load_checkpoint, load_data
-    from mitbadak.plot import learning_curves
-    from mitbadak.train import Trainer, TrainingDiverged
+    from mitbadak.training.checkpoint import CheckpointError
+    from mitbadak.training.trainer import Trainer, TrainingDiverged
+    from mitbadak.viz.figures import learning_curves
 
     if args.resume is None:
         settings = _new_settings(args)
@@ -248,7 +248,7 @@ def _sizes(text: str) -> list[int]:
 
 
 def _initializer(text: str) -> str:
-    from mitbadak.init import get_initializer
+    from mitbadak.nn.init import get_initializer
 
     try:
         get_initializer(text)

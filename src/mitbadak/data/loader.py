@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.random import default_generator
+from mitbadak.autograd.random import default_generator
 
 
 class DataLoader:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.viz import render
+from mitbadak.viz.graph import render
 
 DPI = 120
 

@@ -26,8 +26,8 @@ import numpy as np
 
 from mitbadak import functional as F
 from mitbadak import nn, optim
+from mitbadak.autograd.grad_mode import no_grad
 from mitbadak.data import DataLoader
-from mitbadak.grad_mode import no_grad
 
 Split = tuple[np.ndarray, np.ndarray]
 

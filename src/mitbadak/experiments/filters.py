@@ -30,12 +30,12 @@ import numpy as np
 import mitbadak as mb
 from mitbadak import functional as F
 from mitbadak import nn, optim
+from mitbadak.autograd.grad_mode import no_grad
 from mitbadak.data import CLASSES
 from mitbadak.experiments._data import find_splits
 from mitbadak.experiments._report import save_figure, subplots
 from mitbadak.experiments._training import train
-from mitbadak.grad_mode import no_grad
-from mitbadak.train import predict
+from mitbadak.training.trainer import predict
 
 INIT = 0.01  # the book's weight_init_std
 LR = 1e-3

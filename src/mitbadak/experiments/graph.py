@@ -23,7 +23,7 @@ import numpy as np
 import mitbadak as mb
 from mitbadak import functional as F
 from mitbadak.experiments._report import write_dot
-from mitbadak.viz import to_dot
+from mitbadak.viz.graph import to_dot
 
 # d price / d input, as printed in the book (buy_apple_orange.py).
 BOOK_GRADIENTS = {"apple": 2.2, "apple_num": 110.0, "orange": 3.3, "orange_num": 165.0,

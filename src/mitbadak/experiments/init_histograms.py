@@ -35,7 +35,7 @@ import numpy as np
 import mitbadak as mb
 from mitbadak import functional as F
 from mitbadak.experiments._report import save_figure, subplots
-from mitbadak.init import get_initializer
+from mitbadak.nn.init import get_initializer
 
 SAMPLES = 1000
 UNITS = 100

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.tensor import Tensor
+from mitbadak.autograd.tensor import Tensor
 
 
 def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:

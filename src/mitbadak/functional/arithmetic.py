@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.function import Function
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional._util import as_pair, as_tensor, sum_rows
-from mitbadak.tensor import Tensor
 
 
 class Add(Function):

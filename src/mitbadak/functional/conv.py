@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.function import Function
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional._util import as_tensor
 from mitbadak.functional.im2col import (
     Pair,
@@ -29,7 +30,6 @@ from mitbadak.functional.im2col import (
     unpad,
     window_offsets,
 )
-from mitbadak.tensor import Tensor
 
 
 class Conv2d(Function):

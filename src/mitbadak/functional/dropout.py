@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mitbadak.function import Function
-from mitbadak.random import default_generator
-from mitbadak.tensor import Tensor
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.random import default_generator
+from mitbadak.autograd.tensor import Tensor
 
 
 class Dropout(Function):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mitbadak.function import Function
-from mitbadak.tensor import Tensor
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.tensor import Tensor
 
 
 class Exp(Function):

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.function import Function
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional._util import sum_columns
 from mitbadak.functional.shape import reshape
-from mitbadak.tensor import Tensor
 
 
 def _labels_array(labels: Any) -> np.ndarray:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mitbadak.function import Function
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional._util import sum_rows
-from mitbadak.tensor import Tensor
 
 
 def _channel_sum(a: np.ndarray) -> np.ndarray:

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.function import Function
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional._util import normalize_axis
-from mitbadak.tensor import Tensor
 
 Axis = int | tuple[int, ...] | None
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.function import Function
-from mitbadak.tensor import Tensor
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.tensor import Tensor
 
 
 class Reshape(Function):

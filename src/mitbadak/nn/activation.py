@@ -8,8 +8,8 @@ command line.
 from __future__ import annotations
 
 from mitbadak import functional as F
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.nn.module import Module
-from mitbadak.tensor import Tensor
 
 
 class ReLU(Module):

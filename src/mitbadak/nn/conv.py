@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.im2col import Pair, pair
 from mitbadak.functional.shape import flatten
-from mitbadak.init import Initializer, get_initializer
+from mitbadak.nn.init import Initializer, get_initializer
 from mitbadak.nn.module import Module, Parameter
-from mitbadak.tensor import Tensor
 
 
 def _check_images(layer: Module, x: Any, channels: int | None = None) -> None:
@@ -33,7 +33,7 @@ class Conv2d(Module):
     OH = (H + 2 * padding - KH) // stride + 1.
 
     ``init`` is the book's ``weight_init_std`` (see `nn.Linear`): a name for
-    `mitbadak.init.get_initializer`, a standard deviation (the book's SimpleConvNet uses 0.01)
+    `mitbadak.nn.init.get_initializer`, a standard deviation (the book's SimpleConvNet uses 0.01)
     or an initialiser function; ``"auto"`` is He, for a ReLU that follows. The fan-in of a
     filter is in_channels * KH * KW. The bias starts at 0.
     """

@@ -14,6 +14,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional.im2col import output_size
 from mitbadak.nn.activation import ReLU
 from mitbadak.nn.container import Sequential
@@ -21,7 +22,6 @@ from mitbadak.nn.conv import Conv2d, Flatten, MaxPool2d
 from mitbadak.nn.dropout import Dropout
 from mitbadak.nn.linear import Linear
 from mitbadak.nn.module import Module
-from mitbadak.tensor import Tensor
 
 
 def _image_shape(network: str, input_dim: Sequence[int]) -> list[int]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from mitbadak import functional as F
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.nn.module import Module
-from mitbadak.tensor import Tensor
 
 
 class Dropout(Module):
@@ -18,7 +18,7 @@ class Dropout(Module):
     the same expectations.
 
     The masks come from ``generator`` (an ``np.random.Generator``), or, when it is None, from
-    ``mitbadak.random.default_generator()`` at each call, so ``mb.manual_seed`` makes runs
+    ``mitbadak.autograd.random.default_generator()`` at each call, so ``mb.manual_seed`` makes runs
     reproducible.
     """
 

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from mitbadak import functional as F
-from mitbadak.init import Initializer, get_initializer
+from mitbadak.autograd.tensor import Tensor
+from mitbadak.nn.init import Initializer, get_initializer
 from mitbadak.nn.module import Module, Parameter
-from mitbadak.tensor import Tensor
 
 
 class Linear(Module):
@@ -21,7 +21,7 @@ class Linear(Module):
     the two, transpose (``W = weight.T``).
 
     ``init`` is the book's ``weight_init_std``: a name understood by
-    `mitbadak.init.get_initializer` ("he", "xavier", "lecun", ...), a standard deviation, or an
+    `mitbadak.nn.init.get_initializer` ("he", "xavier", "lecun", ...), a standard deviation, or an
     initialiser function. The default ``"auto"`` assumes a ReLU follows and uses He; `MLP`
     resolves ``"auto"`` against its own activation. The bias ``b`` starts at 0, as in the book.
     """

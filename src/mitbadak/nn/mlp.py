@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mitbadak.init import get_initializer
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.nn.activation import get_activation
 from mitbadak.nn.container import Sequential
 from mitbadak.nn.dropout import Dropout
+from mitbadak.nn.init import get_initializer
 from mitbadak.nn.linear import Linear
 from mitbadak.nn.module import Module
 from mitbadak.nn.normalization import BatchNorm1d
-from mitbadak.tensor import Tensor
 
 
 class MLP(Module):
@@ -24,7 +24,7 @@ class MLP(Module):
     is not part of the model: optimizers take ``weight_decay``.
 
     ``activation``: "relu", "sigmoid", "tanh", "leaky_relu" or "identity".
-    ``init``: the book's ``weight_init_std``, a name from `mitbadak.init` or a standard
+    ``init``: the book's ``weight_init_std``, a name from `mitbadak.nn.init` or a standard
     deviation; ``"auto"`` picks He for ReLU-like activations and Xavier otherwise.
     ``dropout``: the probability of dropping a hidden unit (0 for no Dropout layers).
 

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mitbadak.tensor import Tensor
+from mitbadak.autograd.tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -23,8 +23,8 @@ from typing import ClassVar
 import numpy as np
 
 from mitbadak import functional as F
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.nn.module import Module, Parameter
-from mitbadak.tensor import Tensor
 
 
 class _BatchNorm(Module):

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.optim.optimizer import check_hyperparameter
-from mitbadak.tensor import Tensor
 
 
 def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float) -> float:

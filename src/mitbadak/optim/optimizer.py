@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.tensor import Tensor
+from mitbadak.autograd.tensor import Tensor
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from mitbadak.function import Function
-from mitbadak.tensor import Tensor
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.tensor import Tensor
 
 __all__ = ["GraphvizNotFoundError", "render", "to_dot"]
 

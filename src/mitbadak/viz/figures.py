@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from mitbadak.train import History
+    from mitbadak.training.trainer import History
 
 
 def smooth_curve(values: Sequence[float], window: int | None = None) -> np.ndarray:

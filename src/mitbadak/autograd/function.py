@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mitbadak import grad_mode
+from mitbadak.autograd import grad_mode
 
 if TYPE_CHECKING:
-    from mitbadak.tensor import Tensor
+    from mitbadak.autograd.tensor import Tensor
 
 
 class Function:
@@ -77,4 +77,4 @@ class Function:
         return f"<{self.name}>"
 
 
-from mitbadak import tensor as _tensor  # noqa: E402  (circular: Tensor is needed at call time)
+from mitbadak.autograd import tensor as _tensor  # noqa: E402  (circular: Tensor is needed at call time)

@@ -21,7 +21,7 @@ Glorot (as in PyTorch and Keras) and the book's rule is ``"lecun"``, also spelle
 Each rule has a normal and a uniform form with the same standard deviation (U(-a, a) has
 variance a^2 / 3, so a = sqrt(3) * std). Every initialiser has the signature
 ``init(shape, dtype=np.float32, generator=None) -> ndarray`` and draws from
-``mitbadak.random.default_generator()`` unless given a generator, so ``mb.manual_seed(0)``
+``mitbadak.autograd.random.default_generator()`` unless given a generator, so ``mb.manual_seed(0)``
 makes model creation reproducible.
 
 Fans follow the book's weight layouts: a fully connected weight is (in, out), so
@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.random import default_generator
+from mitbadak.autograd.random import default_generator
 
 Shape = tuple[int, ...]
 Initializer = Callable[..., np.ndarray]

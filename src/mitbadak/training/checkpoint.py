@@ -37,10 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.models import build_model, describe, model_config, same_architecture
+from mitbadak.autograd.random import default_generator
 from mitbadak.nn import Module
 from mitbadak.optim import Optimizer
-from mitbadak.random import default_generator
+from mitbadak.training.registry import build_model, describe, model_config, same_architecture
 
 FORMAT = "mitbadak-checkpoint"
 VERSION = 1

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.function import Function
+from mitbadak.autograd.function import Function
 
 DEFAULT_DTYPE = np.float32
 

@@ -48,15 +48,15 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak import checkpoint
 from mitbadak import functional as F
+from mitbadak.autograd.grad_mode import no_grad
+from mitbadak.autograd.random import default_generator
+from mitbadak.autograd.tensor import Tensor
 from mitbadak.data import DataLoader
-from mitbadak.grad_mode import no_grad
 from mitbadak.nn import Module
 from mitbadak.optim import Optimizer
 from mitbadak.optim.lr_scheduler import LRScheduler
-from mitbadak.random import default_generator
-from mitbadak.tensor import Tensor
+from mitbadak.training import checkpoint
 
 Data = tuple[np.ndarray, np.ndarray]
 LossFunction = Callable[[Tensor, Any], Tensor]

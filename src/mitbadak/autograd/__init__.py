@@ -1,0 +1,19 @@
+"""The autograd core, the part a learner reads top to bottom.
+
+* `tensor`: `Tensor`, an ndarray that remembers the `Function` that made it, and the backward
+  walk that applies the chain rule over that graph in reverse (``loss.backward()``);
+* `function`: `Function`, one node of the graph: the book's layer with ``forward`` and
+  ``backward`` on plain arrays;
+* `grad_mode`: ``no_grad`` / ``enable_grad``, whether new operations are recorded;
+* `random`: the library's default generator, reseeded by ``manual_seed``.
+
+Nothing here imports the layers, optimizers or training code above it.
+"""
+
+from mitbadak.autograd.function import Function
+from mitbadak.autograd.grad_mode import enable_grad, is_enabled, no_grad
+from mitbadak.autograd.random import default_generator, manual_seed
+from mitbadak.autograd.tensor import Tensor, tensor
+
+__all__ = ["Function", "Tensor", "default_generator", "enable_grad", "is_enabled",
+           "manual_seed", "no_grad", "tensor"]
