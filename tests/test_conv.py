@@ -265,3 +265,31 @@ def test_conv2d_channel_mismatch_names_both_shapes():
 def test_shape_errors_name_the_op_and_shapes(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ----------------------------------------------------------------- integer input, empty batch
+@pytest.mark.parametrize("op, name", [
+    (lambda x: avg_pool2d(x, 2), "avg_pool2d"),
+    (lambda x: conv2d(x, mb.tensor(np.ones((1, 1, 2, 2), dtype=np.int64))), "conv2d"),
+])
+def test_floating_ops_refuse_integer_images(op, name):
+    """An average of 3s is 3, not the 0 an integer buffer used to truncate it to."""
+    with pytest.raises(TypeError, match=rf"{name}: expected a floating-point .*int64.*astype"):
+        op(mb.tensor(np.full((1, 1, 4, 4), 3)))
+
+
+def test_max_pool2d_keeps_integer_images():
+    y = max_pool2d(mb.tensor(np.arange(16).reshape(1, 1, 4, 4)), 2)
+    assert y.dtype == np.int64 and y.data.ravel().tolist() == [5, 7, 13, 15]
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_an_empty_batch_goes_forward_and_back(padding):
+    x = mb.tensor(np.zeros((0, 2, 5, 5)), dtype=np.float64, requires_grad=True)
+    W = mb.tensor(np.ones((3, 2, 3, 3)), dtype=np.float64, requires_grad=True)
+    b = mb.tensor(np.ones(3), dtype=np.float64, requires_grad=True)
+    y = max_pool2d(conv2d(x, W, b, padding=padding), 2) + avg_pool2d(
+        conv2d(x, W, b, padding=padding), 2)
+    y.sum().backward()
+    assert y.shape[0] == 0 and x.grad.shape == x.shape
+    assert np.all(W.grad == 0) and np.all(b.grad == 0)  # no sample, no gradient

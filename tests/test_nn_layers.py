@@ -140,3 +140,9 @@ def test_dropout_rejects_bad_p(p):
 
 def test_dropout_repr():
     assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"
+
+
+def test_dropout_refuses_integer_input():
+    """Scaling kept integers by 1 / (1 - p) would truncate them (1 / 0.7 -> 1)."""
+    with pytest.raises(TypeError, match=r"dropout: expected a floating-point .*int64"):
+        nn.Dropout(0.3)(mb.tensor([[1, 2, 3]]))

@@ -7,8 +7,8 @@
 * ``reduction``   sum, mean, max
 * ``shape``       reshape, transpose, flatten, indexing
 * ``activation``  step, sigmoid, tanh, relu, leaky_relu, softmax, log_softmax (chapter 3)
-* ``loss``        cross_entropy (the fused SoftmaxWithLoss), mse_loss, sum_squared_error,
-                  accuracy (chapter 4)
+* ``loss``        cross_entropy (the fused SoftmaxWithLoss), mse_loss (the mean),
+                  sum_squared_error (the book's 0.5 * sum, not averaged), accuracy (chapter 4)
 * ``normalization`` batch_norm, ``dropout`` dropout (chapter 6)
 * ``conv``        conv2d, max_pool2d, avg_pool2d (chapter 7; im2col/col2im on arrays in
                   ``functional.im2col``)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mitbadak.function import Function
+from mitbadak.functional._util import check_floating
 from mitbadak.tensor import Tensor
 
 
@@ -105,6 +106,9 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if not x.shape[self.axis]:  # an empty axis: nothing to normalise (and no max)
+            self.y = x.copy()
+            return self.y
         e = np.exp(x - x.max(axis=self.axis, keepdims=True))
         e /= e.sum(axis=self.axis, keepdims=True)
         self.y = e
@@ -118,6 +122,8 @@ class Softmax(Function):
 def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """log softmax(x) = (x - max) - log(sum(e^(x - max))): finite even where softmax underflows
     to 0, which is what keeps cross-entropy finite for hopeless predictions."""
+    if not x.shape[axis]:  # an empty axis: nothing to normalise (and no max)
+        return x.copy()
     shifted = x - x.max(axis=axis, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted
@@ -154,14 +160,15 @@ def relu(x: Tensor) -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    if x.dtype.kind != "f":
-        raise TypeError(f"leaky_relu: expected a floating-point tensor, got dtype {x.dtype}")
+    check_floating("leaky_relu", x)
     return LeakyReLU.apply(x, slope=negative_slope)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    check_floating("softmax", x)
     return Softmax.apply(x, axis=axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    check_floating("log_softmax", x)
     return LogSoftmax.apply(x, axis=axis)

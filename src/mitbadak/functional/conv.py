@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mitbadak.function import Function
-from mitbadak.functional._util import as_tensor
+from mitbadak.functional._util import as_tensor, check_floating
 from mitbadak.functional.im2col import (
     Pair,
     add_columns,
@@ -82,7 +82,7 @@ class Conv2d(Function):
         if out[1] != gy.shape[3]:  # run-on rows: zero gradient for the wrapped windows
             g = np.zeros((n, oc, *out), dtype=gy.dtype)
             g[..., :gy.shape[3]] = gy
-        g = g.reshape(n, oc, -1)
+        g = g.reshape(n, oc, out[0] * out[1])  # not -1: n may be 0
         gW = np.zeros((oc, W[0].size), dtype=gy.dtype) if need[1] else None  # noqa: N806
         gxp = np.zeros_like(xp) if need[0] else None
         for part in self._chunks():
@@ -204,6 +204,8 @@ def conv2d(x: Any, W: Tensor, b: Tensor | None = None, stride: int | Pair = 1,  
     """2-D convolution (cross-correlation, as in the book and PyTorch) of x (N, C, H, W) with
     filters W (OC, C, KH, KW) plus bias b (OC,): output (N, OC, OH, OW)."""
     x = as_tensor(x, W)
+    check_floating("conv2d", x)
+    check_floating("conv2d", W)
     if W.ndim != 4:
         raise ValueError(f"conv2d: expected weight of shape (OC, C, KH, KW), got {W.shape}")
     stride, padding = pair(stride, "stride", "conv2d", 1), pair(padding, "padding", "conv2d", 0)
@@ -246,4 +248,5 @@ def avg_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None
                padding: int | Pair = 0) -> Tensor:
     """Average pooling of x (N, C, H, W); padding zeros count in the mean (PyTorch's default
     ``count_include_pad=True``); ``stride`` defaults to ``kernel_size``."""
+    check_floating("avg_pool2d", as_tensor(x))
     return _pool(AvgPool2d, "avg_pool2d", x, kernel_size, stride, padding)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mitbadak.function import Function
+from mitbadak.functional._util import check_floating
 from mitbadak.random import default_generator
 from mitbadak.tensor import Tensor
 
@@ -33,6 +34,7 @@ class Dropout(Function):
 def dropout(x: Tensor, p: float = 0.5, training: bool = True,
             generator: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout; the identity when not ``training`` or when p = 0."""
+    check_floating("dropout", x)
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0.0:

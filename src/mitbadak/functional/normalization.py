@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from mitbadak.function import Function
-from mitbadak.functional._util import sum_rows
+from mitbadak.functional._util import check_floating, sum_rows
 from mitbadak.tensor import Tensor
 
 
@@ -48,10 +48,11 @@ class BatchNorm(Function):
         if not self.training:
             return self._forward_eval(x, gamma, beta)
         m = x.size // x.shape[1]
-        if m == 1:
+        if m <= 1:  # an empty batch has no statistics; one value, variance 0 (as PyTorch)
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input of shape {x.shape} (a batch of one has "
-                             "variance 0); use eval mode or a larger batch")
+                             f"training, got input of shape {x.shape} "
+                             f"({'an empty batch' if m == 0 else 'a batch of one'}); use eval "
+                             "mode or a larger batch")
         mu = _channel_sum(x) / m
         x_hat = x - _per_channel(mu, x.ndim)
         var = _channel_sum(x_hat * x_hat) / m
@@ -111,6 +112,7 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     mode they are used and must be given. ``weight`` (gamma) and ``bias`` (beta) default to 1
     and 0.
     """
+    check_floating("batch_norm", x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")
     channels = x.shape[1]
