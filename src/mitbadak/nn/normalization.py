@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from mitbadak import functional as F
-from mitbadak.nn.module import Module, Parameter
+from mitbadak.nn.module import Module, Parameter, check_sizes
 from mitbadak.tensor import Tensor
 
 
@@ -38,6 +38,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True) -> None:
         super().__init__()
+        check_sizes(type(self).__name__, num_features=num_features)
         self.num_features, self.eps, self.momentum, self.affine = (
             num_features, eps, momentum, affine)
         if affine:
