@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import mitbadak as mb
-from mitbadak.functional.conv import Conv2d, avg_pool2d, conv2d, max_pool2d
+from mitbadak.functional.conv import Convolution, avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.im2col import col2im, im2col, output_size
 from mitbadak.numerical import gradcheck
 
@@ -157,11 +157,11 @@ def test_conv2d_matches_torch(geometry, bias):
     ((3, 1, 5, 6), (4, 1, 2, 2), 1, 0),  # stride 1, C*KH*KW <= OC: rows of OW columns
     ((3, 2, 7, 6), (2, 2, 3, 3), (2, 1), 1),  # other strides: rows of OW columns
 ])
-@pytest.mark.parametrize("chunk_bytes", [1, Conv2d.CHUNK_BYTES])  # a chunk per sample, or one
+@pytest.mark.parametrize("chunk_bytes", [1, Convolution.CHUNK_BYTES])  # a chunk per sample, or one
 def test_conv2d_layouts_and_chunks_match_torch(monkeypatch, x_shape, w_shape, stride, padding,
                                                chunk_bytes):
     tf = pytest.importorskip("torch").nn.functional
-    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(Convolution, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(13)
     arrays = [rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])]
     parity(lambda *a: conv2d(*a, stride=stride, padding=padding),

@@ -248,3 +248,21 @@ def test_load_state_dict_wants_a_mapping(bad):
     with pytest.raises(TypeError, match=r"load_state_dict: expected a dict of arrays by name "
                                         r"\(what state_dict\(\) returns\), got "):
         nn.Linear(2, 2).load_state_dict(bad)
+
+
+def test_graph_nodes_and_modules_do_not_share_names():
+    """A stack trace through `nn.Linear` and its graph node names two different classes."""
+    import inspect
+
+    from mitbadak import functional
+    from mitbadak.function import Function
+
+    nodes = {name for module in vars(functional).values() if inspect.ismodule(module)
+             for name, obj in vars(module).items()
+             if inspect.isclass(obj) and issubclass(obj, Function)}
+    layers = {name for module in [nn, *[m for m in vars(nn).values() if inspect.ismodule(m)]]
+              for name, obj in vars(module).items()
+              if inspect.isclass(obj) and issubclass(obj, nn.Module)}
+    assert {"Affine", "SoftmaxWithLoss", "ReLUFunction", "Convolution"} <= nodes
+    assert {"Linear", "ReLU", "Conv2d", "Module"} <= layers
+    assert nodes & layers == set()

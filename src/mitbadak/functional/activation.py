@@ -26,7 +26,7 @@ class Step(Function):
         return (np.zeros_like(gy),)
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
     """y = 1 / (1 + e^-x);  dy/dx = y (1 - y)  (the book's Sigmoid layer).
 
     For x < -88 (float32) e^-x overflows to inf, and 1 / (1 + inf) = 0 is exactly the right
@@ -49,7 +49,7 @@ class Sigmoid(Function):
         return (g,)
 
 
-class Tanh(Function):
+class TanhFunction(Function):
     """y = tanh(x);  dy/dx = 1 - y^2."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -60,7 +60,7 @@ class Tanh(Function):
         return (gy * (1 - self.y * self.y),)
 
 
-class ReLU(Function):
+class ReLUFunction(Function):
     """y = max(0, x);  dy/dx = 1 where x > 0, else 0 (0 at x = 0, as the book's Relu layer
     and PyTorch; the book's ``relu_grad`` helper says 1 there).
 
@@ -78,7 +78,7 @@ class ReLU(Function):
         return (gy * (self.y > 0),)
 
 
-class LeakyReLU(Function):
+class LeakyReLUFunction(Function):
     """y = x for x > 0, else slope * x;  dy/dx = 1 or slope: negative inputs keep a gradient.
 
     Both passes multiply by that derivative d (y = x * d, dL/dx = gy * d), built with
@@ -99,7 +99,7 @@ class LeakyReLU(Function):
         return (gy * self.derivative,)
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
     """y_i = e^(x_i - max x) / sum_j e^(x_j - max x);  dL/dx = y * (gy - sum(gy * y))."""
 
     def __init__(self, axis: int) -> None:
@@ -148,25 +148,25 @@ def step(x: Tensor) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid.apply(x)
+    return SigmoidFunction.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(x)
+    return TanhFunction.apply(x)
 
 
 def relu(x: Tensor) -> Tensor:
-    return ReLU.apply(x)
+    return ReLUFunction.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     check_floating("leaky_relu", x)
-    return LeakyReLU.apply(x, slope=negative_slope)
+    return LeakyReLUFunction.apply(x, slope=negative_slope)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     check_floating("softmax", x)
-    return Softmax.apply(x, axis=axis)
+    return SoftmaxFunction.apply(x, axis=axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:

@@ -16,7 +16,7 @@ from mitbadak.random import default_generator
 from mitbadak.tensor import Tensor
 
 
-class Dropout(Function):
+class DropoutFunction(Function):
     """y = x * mask / (1 - p), mask ~ Bernoulli(1 - p);  dL/dx = gy * mask / (1 - p)."""
 
     def __init__(self, p: float, generator: np.random.Generator) -> None:
@@ -39,4 +39,4 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0.0:
         return x
-    return Dropout.apply(x, p=p, generator=generator or default_generator())
+    return DropoutFunction.apply(x, p=p, generator=generator or default_generator())

@@ -57,7 +57,7 @@ def _row_starts(rows: int, columns: int) -> np.ndarray:
     return starts
 
 
-class CrossEntropy(Function):
+class SoftmaxWithLoss(Function):
     """Softmax followed by cross-entropy, fused: the book's SoftmaxWithLoss layer.
 
     Forward:  L = -(1/N) sum_n log softmax(x_n)[t_n]
@@ -139,7 +139,7 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     t = _check_labels(t, logits.shape)
     if t.dtype.kind not in "iu" and t.dtype != logits.dtype:
         t = t.astype(logits.dtype)
-    return CrossEntropy.apply(logits, labels=t)
+    return SoftmaxWithLoss.apply(logits, labels=t)
 
 
 def _squared_error(y: Tensor, t: Any, scale: float, name: str) -> Tensor:

@@ -30,8 +30,9 @@ def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-class BatchNorm(Function):
-    """Fused batch normalization; the backward is the book's closed form:
+class BatchNormalization(Function):
+    """Fused batch normalization (the book's BatchNormalization layer); the backward is the
+    book's closed form:
 
     dx = (1 / m) / sqrt(var + eps) * (m * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)),
     with dx_hat = gy * gamma and m the number of values per feature;
@@ -126,5 +127,6 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     dtype = x.dtype
     gamma = weight if weight is not None else Tensor._wrap(np.ones(channels, dtype=dtype))
     beta = bias if bias is not None else Tensor._wrap(np.zeros(channels, dtype=dtype))
-    return BatchNorm.apply(x, gamma, beta, running_mean=running_mean, running_var=running_var,
-                           training=training, momentum=momentum, eps=eps)
+    return BatchNormalization.apply(x, gamma, beta, running_mean=running_mean,
+                                    running_var=running_var, training=training,
+                                    momentum=momentum, eps=eps)
