@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import mitbadak as mb
 from mitbadak import functional as F
@@ -203,3 +205,25 @@ def test_sum_squared_error_is_the_books():
     # the book's example (chapter 4.2.1): 0.0975 for the "2" guessed with 0.6
     assert F.sum_squared_error(mb.tensor(y[0], dtype=np.float64), t[0]).item() == \
         pytest.approx(0.5 * (0.01 + 0.0025 + 0.16))
+
+
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(0, 2**31 - 1))
+def test_cross_entropy_gradcheck_on_random_non_negative_targets(n, classes, seed):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 3, (n, classes)) * (rng.random((n, classes)) < 0.7)  # some zeros
+    logits = mb.tensor(rng.normal(size=(n, classes)), dtype=np.float64, requires_grad=True)
+    gradcheck(lambda x: F.cross_entropy(x, t), [logits])
+
+
+def test_cross_entropy_with_unnormalised_targets_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    z, t = rng.normal(size=(5, 4)), rng.uniform(0, 2, (5, 4))
+    ours = mb.tensor(z, dtype=np.float64, requires_grad=True)
+    theirs = torch.tensor(z, requires_grad=True)
+    loss = F.cross_entropy(ours, t)
+    expected = torch.nn.functional.cross_entropy(theirs, torch.tensor(t))
+    loss.backward()
+    expected.backward()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-13)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-15)
