@@ -65,6 +65,9 @@ class Module:
     ``forward(x)``."""
 
     training: bool
+    _parameters: dict[str, Parameter]
+    _modules: dict[str, Module]
+    _buffers: dict[str, np.ndarray]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -99,7 +102,9 @@ class Module:
                 raise TypeError(f"{type(self).__name__}.{name}: a Tensor that requires grad "
                                 "would be in neither parameters() nor state_dict(); assign "
                                 "nn.Parameter(data) to train it")
-        for registry, kind in ((parameters, Parameter), (modules, Module)):
+        registries: tuple[tuple[dict[str, Any], type], ...] = (
+            (parameters, Parameter), (modules, Module))
+        for registry, kind in registries:
             if isinstance(value, kind):
                 registry[name] = value  # a reassigned name keeps its place in the order
             else:

@@ -34,6 +34,10 @@ class _BatchNorm(Module):
 
     input_ranks: ClassVar[tuple[int, ...]]
     input_layout: ClassVar[str]
+    gamma: Parameter | None
+    beta: Parameter | None
+    running_mean: np.ndarray
+    running_var: np.ndarray
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True) -> None:
