@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 import mitbadak as mb
-from mitbadak.functional.conv import Conv2d, avg_pool2d, conv2d, max_pool2d
+from mitbadak.functional.conv import Convolution, avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.im2col import add_columns
 
 CASES = {  # name: (op, x shape, weight shape or pool kernel, padding, x requires grad)
@@ -131,13 +131,13 @@ def torch_convnets() -> dict[str, object]:
 
 
 def breakdown(case: tuple, rng: np.random.Generator, reps: int) -> dict[str, float]:
-    """Milliseconds of each stage of one conv2d forward + backward (float32), as `Conv2d` runs
+    """Milliseconds of each stage of one conv2d forward + backward (float32), as `Convolution` runs
     them: each stage timed on the first chunk of samples and multiplied by the chunk count."""
     _, x_shape, w_shape, padding, x_grad = case
     x = rng.standard_normal(x_shape).astype(np.float32)
     W = rng.standard_normal(w_shape).astype(np.float32)  # noqa: N806
     W_col = W.reshape(w_shape[0], -1)  # noqa: N806
-    f = Conv2d((1, 1), (padding, padding))
+    f = Convolution((1, 1), (padding, padding))
     f.forward(x, W)
     parts = f._chunks()
     part, chunks = parts[0], len(parts)

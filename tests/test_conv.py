@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import mitbadak as mb
-from mitbadak.functional.conv import Conv2d, avg_pool2d, conv2d, max_pool2d
+from mitbadak.functional.conv import Convolution, avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.im2col import col2im, im2col, output_size
 from mitbadak.numerical import gradcheck
 
@@ -157,11 +157,11 @@ def test_conv2d_matches_torch(geometry, bias):
     ((3, 1, 5, 6), (4, 1, 2, 2), 1, 0),  # stride 1, C*KH*KW <= OC: rows of OW columns
     ((3, 2, 7, 6), (2, 2, 3, 3), (2, 1), 1),  # other strides: rows of OW columns
 ])
-@pytest.mark.parametrize("chunk_bytes", [1, Conv2d.CHUNK_BYTES])  # a chunk per sample, or one
+@pytest.mark.parametrize("chunk_bytes", [1, Convolution.CHUNK_BYTES])  # a chunk per sample, or one
 def test_conv2d_layouts_and_chunks_match_torch(monkeypatch, x_shape, w_shape, stride, padding,
                                                chunk_bytes):
     tf = pytest.importorskip("torch").nn.functional
-    monkeypatch.setattr(Conv2d, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(Convolution, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(13)
     arrays = [rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])]
     parity(lambda *a: conv2d(*a, stride=stride, padding=padding),
@@ -265,3 +265,31 @@ def test_conv2d_channel_mismatch_names_both_shapes():
 def test_shape_errors_name_the_op_and_shapes(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ----------------------------------------------------------------- integer input, empty batch
+@pytest.mark.parametrize("op, name", [
+    (lambda x: avg_pool2d(x, 2), "avg_pool2d"),
+    (lambda x: conv2d(x, mb.tensor(np.ones((1, 1, 2, 2), dtype=np.int64))), "conv2d"),
+])
+def test_floating_ops_refuse_integer_images(op, name):
+    """An average of 3s is 3, not the 0 an integer buffer used to truncate it to."""
+    with pytest.raises(TypeError, match=rf"{name}: expected a floating-point .*int64.*astype"):
+        op(mb.tensor(np.full((1, 1, 4, 4), 3)))
+
+
+def test_max_pool2d_keeps_integer_images():
+    y = max_pool2d(mb.tensor(np.arange(16).reshape(1, 1, 4, 4)), 2)
+    assert y.dtype == np.int64 and y.data.ravel().tolist() == [5, 7, 13, 15]
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_an_empty_batch_goes_forward_and_back(padding):
+    x = mb.tensor(np.zeros((0, 2, 5, 5)), dtype=np.float64, requires_grad=True)
+    W = mb.tensor(np.ones((3, 2, 3, 3)), dtype=np.float64, requires_grad=True)
+    b = mb.tensor(np.ones(3), dtype=np.float64, requires_grad=True)
+    y = max_pool2d(conv2d(x, W, b, padding=padding), 2) + avg_pool2d(
+        conv2d(x, W, b, padding=padding), 2)
+    y.sum().backward()
+    assert y.shape[0] == 0 and x.grad.shape == x.shape
+    assert np.all(W.grad == 0) and np.all(b.grad == 0)  # no sample, no gradient

@@ -26,6 +26,7 @@ def test_nodes_edges_values_and_gradients():
     assert dot.startswith("digraph") and dot.rstrip().endswith("}")
     for text in ("label=<x>", "label=<W>", "label=<loss>", "@", "Sigmoid", "Sum", "1×2"):
         assert text in dot, text
+    assert "SigmoidFunction" not in dot  # the node's class name, drawn without its suffix
     assert "‖grad‖" in dot  # W's gradient, a 2×1 array, is shown by its norm
     assert dot.count("->") == 5  # x, W -> @ -> Sigmoid -> Sum -> loss
     assert f"{loss.item():.6g}" in dot

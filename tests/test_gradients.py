@@ -6,7 +6,7 @@ singularities so that the central difference is exact to O(h^2).
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import mitbadak as mb
@@ -14,9 +14,6 @@ from mitbadak import functional as F
 from mitbadak.numerical import gradcheck
 
 RTOL = 1e-6  # the bar: relative error <= 1e-6
-
-settings.register_profile("mitbadak", max_examples=15, deadline=None, derandomize=True)
-settings.load_profile("mitbadak")
 
 shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
 

@@ -131,3 +131,22 @@ def test_names_and_repr():
     assert [n for n, _ in bn.named_parameters()] == ["gamma", "beta"]
     assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var"]
     assert repr(bn) == "BatchNorm1d(50, eps=1e-05, momentum=0.1, affine=True)"
+
+
+@pytest.mark.parametrize("make, shape", [(lambda: nn.BatchNorm1d(3), (0, 3)),
+                                         (lambda: nn.BatchNorm2d(3), (0, 3, 4, 4))])
+def test_an_empty_batch_in_training_is_refused_and_leaves_the_statistics(make, shape):
+    """Once NaN, the running statistics stayed NaN for good; now the batch is refused."""
+    bn = make()
+    before = bn.state_dict()
+    with pytest.raises(ValueError, match=r"more than 1 value per channel .*an empty batch"):
+        bn(mb.tensor(np.zeros(shape)))
+    for name, value in bn.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+    y = bn.eval()(mb.tensor(np.zeros(shape)))  # eval mode has fixed statistics: fine
+    assert y.shape == shape
+
+
+def test_integer_input_is_refused():
+    with pytest.raises(TypeError, match=r"batch_norm: expected a floating-point .*int64"):
+        nn.BatchNorm1d(3)(mb.tensor(np.ones((4, 3), dtype=np.int64)))

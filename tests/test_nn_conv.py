@@ -129,3 +129,29 @@ def test_a_small_convnet_learns():
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
     assert model[0].W.grad.dtype == np.float32
+
+
+def test_flatten_an_empty_batch():
+    x = mb.tensor(np.zeros((0, 3, 4, 4)), requires_grad=True)
+    y = Flatten()(x)
+    y.sum().backward()
+    assert y.shape == (0, 48) and x.grad.shape == x.shape
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.MLP(64, [16], 10, batchnorm=True), (0, 64)),
+    (lambda: nn.SimpleConvNet((1, 8, 8), conv_channels=4, hidden_size=8), (0, 1, 8, 8)),
+    (lambda: nn.DeepConvNet((1, 8, 8)), (0, 1, 8, 8)),
+])
+def test_networks_on_an_empty_batch(make, shape):
+    """MLPs and CNNs behave alike: eval mode gives (0, classes); training mode runs too, but
+    a BatchNorm in it refuses a batch that has no statistics."""
+    model = make()
+    assert model.eval()(mb.tensor(np.zeros(shape, dtype=np.float32))).shape == (0, 10)
+    x = mb.tensor(np.zeros(shape, dtype=np.float32))
+    if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
+        with pytest.raises(ValueError, match="empty batch"):
+            model.train()(x)
+    else:
+        out = model.train()(x)
+        assert out.shape == (0, 10)

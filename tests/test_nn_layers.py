@@ -140,3 +140,40 @@ def test_dropout_rejects_bad_p(p):
 
 def test_dropout_repr():
     assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"
+
+
+def test_dropout_refuses_integer_input():
+    """Scaling kept integers by 1 / (1 - p) would truncate them (1 / 0.7 -> 1)."""
+    with pytest.raises(TypeError, match=r"dropout: expected a floating-point .*int64"):
+        nn.Dropout(0.3)(mb.tensor([[1, 2, 3]]))
+
+
+def test_sequential_slices_keep_the_layer_names():
+    """As PyTorch: seq[1:] holds "1" and "2", so its state_dict keys match the original's."""
+    seq = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    tail = seq[1:]
+    assert [n for n, _ in tail.named_parameters()] == ["2.W", "2.b"]
+    assert tail.state_dict().keys() <= seq.state_dict().keys()
+    assert "(1): Tanh()" in repr(tail)
+    tail.append(nn.ReLU())  # a new layer takes the next free number, not a taken one
+    assert [n for n, _ in tail.named_children()] == ["1", "2", "3"]
+    assert [n for n, _ in seq[::2].named_children()] == ["0", "2"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Linear(0, 5), r"Linear: in_features must be a positive int, got 0"),
+    (lambda: nn.Linear(-1, 5), r"Linear: in_features must be a positive int, got -1"),
+    (lambda: nn.Linear(3, 0), r"Linear: out_features must be a positive int, got 0"),
+    (lambda: nn.Conv2d(0, 4, 3), r"Conv2d: in_channels must be a positive int, got 0"),
+    (lambda: nn.BatchNorm1d(-2), r"BatchNorm1d: num_features must be a positive int, got -2"),
+    (lambda: nn.MLP(4, [8, 0], 3), r"Linear: out_features must be a positive int, got 0"),
+])
+def test_layer_sizes_must_be_positive(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_layer_sizes_must_be_ints():
+    with pytest.raises(TypeError, match=r"Linear: in_features must be a positive int, got 2.5"):
+        nn.Linear(2.5, 3)
+    assert nn.Linear(np.int64(2), 3).W.shape == (2, 3)  # NumPy's ints are ints

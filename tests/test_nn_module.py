@@ -220,3 +220,49 @@ def test_parameter_repr_and_dtype():
     p = nn.Parameter(np.zeros(2))
     assert p.dtype == np.float32 and p.requires_grad
     assert repr(p).startswith("Parameter containing:\ntensor(")
+
+
+def test_a_tensor_that_requires_grad_cannot_be_dropped_silently():
+    """It would be in neither parameters() nor state_dict(): refused, naming the fix."""
+    model = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"Linear\.scale: .*requires grad.*nn\.Parameter"):
+        model.scale = mb.tensor(np.ones(2), requires_grad=True)
+    model.scale = nn.Parameter(np.ones(2))
+    assert "scale" in model.state_dict()
+    model.constant = mb.tensor(np.ones(2))  # no gradient wanted: a plain attribute, as before
+    assert "constant" not in model.state_dict()
+
+
+def test_a_parameter_can_only_be_replaced_by_a_parameter_or_none():
+    model = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"cannot assign ndarray as parameter 'W' of Linear "
+                                        r"\(nn\.Parameter or None expected\)"):
+        model.W = np.ones((2, 2))
+    assert list(model.state_dict()) == ["W", "b"]  # nothing changed
+    model.b = None
+    assert list(model.state_dict()) == ["W"]
+
+
+@pytest.mark.parametrize("bad", [[1, 2], "W", None, np.ones(3)])
+def test_load_state_dict_wants_a_mapping(bad):
+    with pytest.raises(TypeError, match=r"load_state_dict: expected a dict of arrays by name "
+                                        r"\(what state_dict\(\) returns\), got "):
+        nn.Linear(2, 2).load_state_dict(bad)
+
+
+def test_graph_nodes_and_modules_do_not_share_names():
+    """A stack trace through `nn.Linear` and its graph node names two different classes."""
+    import inspect
+
+    from mitbadak import functional
+    from mitbadak.autograd.function import Function
+
+    nodes = {name for module in vars(functional).values() if inspect.ismodule(module)
+             for name, obj in vars(module).items()
+             if inspect.isclass(obj) and issubclass(obj, Function)}
+    layers = {name for module in [nn, *[m for m in vars(nn).values() if inspect.ismodule(m)]]
+              for name, obj in vars(module).items()
+              if inspect.isclass(obj) and issubclass(obj, nn.Module)}
+    assert {"Affine", "SoftmaxWithLoss", "ReLUFunction", "Convolution"} <= nodes
+    assert {"Linear", "ReLU", "Conv2d", "Module"} <= layers
+    assert nodes & layers == set()

@@ -33,6 +33,15 @@ def normalize_axis(axis: Any) -> int | tuple[int, ...] | None:
     return tuple(axis) if isinstance(axis, list) else axis
 
 
+def check_floating(op: str, x: Tensor | np.ndarray) -> None:
+    """Refuse an integer (or bool) input to an op whose result is fractional (a mean, an exp,
+    a normalisation): computed in the input's dtype it would be truncated silently, and
+    PyTorch refuses most of these too."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {x.dtype}; "
+                        "convert it first, e.g. with .astype(np.float32)")
+
+
 # ------------------------------------------------------------------------------- fast sums
 # The sums of a training step run over short axes of small matrices: a bias gradient sums a
 # (batch, features) gradient over the batch, softmax sums each row of (batch, classes). NumPy

@@ -12,6 +12,7 @@ import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
+from mitbadak.functional._util import check_floating
 
 
 class Step(Function):
@@ -25,7 +26,7 @@ class Step(Function):
         return (np.zeros_like(gy),)
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
     """y = 1 / (1 + e^-x);  dy/dx = y (1 - y)  (the book's Sigmoid layer).
 
     For x < -88 (float32) e^-x overflows to inf, and 1 / (1 + inf) = 0 is exactly the right
@@ -48,7 +49,7 @@ class Sigmoid(Function):
         return (g,)
 
 
-class Tanh(Function):
+class TanhFunction(Function):
     """y = tanh(x);  dy/dx = 1 - y^2."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -59,7 +60,7 @@ class Tanh(Function):
         return (gy * (1 - self.y * self.y),)
 
 
-class ReLU(Function):
+class ReLUFunction(Function):
     """y = max(0, x);  dy/dx = 1 where x > 0, else 0 (0 at x = 0, as the book's Relu layer
     and PyTorch; the book's ``relu_grad`` helper says 1 there).
 
@@ -77,7 +78,7 @@ class ReLU(Function):
         return (gy * (self.y > 0),)
 
 
-class LeakyReLU(Function):
+class LeakyReLUFunction(Function):
     """y = x for x > 0, else slope * x;  dy/dx = 1 or slope: negative inputs keep a gradient.
 
     Both passes multiply by that derivative d (y = x * d, dL/dx = gy * d), built with
@@ -98,13 +99,16 @@ class LeakyReLU(Function):
         return (gy * self.derivative,)
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
     """y_i = e^(x_i - max x) / sum_j e^(x_j - max x);  dL/dx = y * (gy - sum(gy * y))."""
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if not x.shape[self.axis]:  # an empty axis: nothing to normalise (and no max)
+            self.y = x.copy()
+            return self.y
         e = np.exp(x - x.max(axis=self.axis, keepdims=True))
         e /= e.sum(axis=self.axis, keepdims=True)
         self.y = e
@@ -118,6 +122,8 @@ class Softmax(Function):
 def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """log softmax(x) = (x - max) - log(sum(e^(x - max))): finite even where softmax underflows
     to 0, which is what keeps cross-entropy finite for hopeless predictions."""
+    if not x.shape[axis]:  # an empty axis: nothing to normalise (and no max)
+        return x.copy()
     shifted = x - x.max(axis=axis, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted
@@ -142,26 +148,27 @@ def step(x: Tensor) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid.apply(x)
+    return SigmoidFunction.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(x)
+    return TanhFunction.apply(x)
 
 
 def relu(x: Tensor) -> Tensor:
-    return ReLU.apply(x)
+    return ReLUFunction.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    if x.dtype.kind != "f":
-        raise TypeError(f"leaky_relu: expected a floating-point tensor, got dtype {x.dtype}")
-    return LeakyReLU.apply(x, slope=negative_slope)
+    check_floating("leaky_relu", x)
+    return LeakyReLUFunction.apply(x, slope=negative_slope)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    return Softmax.apply(x, axis=axis)
+    check_floating("softmax", x)
+    return SoftmaxFunction.apply(x, axis=axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    check_floating("log_softmax", x)
     return LogSoftmax.apply(x, axis=axis)

@@ -133,7 +133,7 @@ class MatMul(Function):
         return ga, gb
 
 
-class Linear(Function):
+class Affine(Function):
     """The book's Affine layer, fused: Y = X @ W + b.
 
     dL/dX = gY @ W^T,  dL/dW = X^T @ gY,  dL/db = sum of gY over the batch.
@@ -206,4 +206,4 @@ def linear(x: Any, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa: N803
             f"{None if b is None else b.data.shape} do not fit: expected input (..., in), "
             "weight (in, out) and bias (out,)"
         )
-    return Linear.apply(x, W) if b is None else Linear.apply(x, W, b)
+    return Affine.apply(x, W) if b is None else Affine.apply(x, W, b)

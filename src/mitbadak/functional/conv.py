@@ -19,7 +19,7 @@ import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
-from mitbadak.functional._util import as_tensor
+from mitbadak.functional._util import as_tensor, check_floating
 from mitbadak.functional.im2col import (
     Pair,
     add_columns,
@@ -32,8 +32,9 @@ from mitbadak.functional.im2col import (
 )
 
 
-class Conv2d(Function):
-    """Y = W_col @ col + b, with col = im2col(x) (N, C*KH*KW, OH*OW), W_col = W as (OC, C*KH*KW).
+class Convolution(Function):
+    """The book's Convolution layer: Y = W_col @ col + b, with col = im2col(x)
+    (N, C*KH*KW, OH*OW) and W_col = W as (OC, C*KH*KW).
 
     Backward, with g = gY as (N, OC, OH*OW):
     dW = sum over n of g[n] @ col[n]^T,   db = sum of g over N, OH, OW,
@@ -82,7 +83,7 @@ class Conv2d(Function):
         if out[1] != gy.shape[3]:  # run-on rows: zero gradient for the wrapped windows
             g = np.zeros((n, oc, *out), dtype=gy.dtype)
             g[..., :gy.shape[3]] = gy
-        g = g.reshape(n, oc, -1)
+        g = g.reshape(n, oc, out[0] * out[1])  # not -1: n may be 0
         gW = np.zeros((oc, W[0].size), dtype=gy.dtype) if need[1] else None  # noqa: N806
         gxp = np.zeros_like(xp) if need[0] else None
         for part in self._chunks():
@@ -109,7 +110,7 @@ class Conv2d(Function):
         return columns(self.xp[part], self.W.shape[2:], self.stride, self.out)
 
 
-class _Pool2d(Function):
+class _Pooling(Function):
     """Shared by the pooling nodes: the window geometry and the gradient buffer."""
 
     def __init__(self, kernel: Pair, stride: Pair, padding: Pair) -> None:
@@ -140,9 +141,10 @@ class _Pool2d(Function):
         return unpad(gxp, self.padding)
 
 
-class MaxPool2d(_Pool2d):
-    """y = the largest element of each window; dL/dx = gy at that element (the first one, in
-    row-major window order, when several tie — as PyTorch), 0 elsewhere.
+class MaxPooling(_Pooling):
+    """The book's Pooling layer: y = the largest element of each window; dL/dx = gy at that
+    element (the first one, in row-major window order, when several tie — as PyTorch), 0
+    elsewhere.
 
     Forward keeps a running max over the kernel offsets and, for each output, the offset
     where it was found (``argmax``, one small integer per output; the book stores the same
@@ -168,7 +170,7 @@ class MaxPool2d(_Pool2d):
         return (self._input_grad(gy, at_max),)
 
 
-class AvgPool2d(_Pool2d):
+class AvgPooling(_Pooling):
     """y = the mean of each window, padding zeros included (PyTorch's count_include_pad=True):
     y = (sum over the KH*KW offsets of the offset's view) / (KH*KW);
     dL/dx = gy / (KH*KW) for every element of the window."""
@@ -204,6 +206,8 @@ def conv2d(x: Any, W: Tensor, b: Tensor | None = None, stride: int | Pair = 1,  
     """2-D convolution (cross-correlation, as in the book and PyTorch) of x (N, C, H, W) with
     filters W (OC, C, KH, KW) plus bias b (OC,): output (N, OC, OH, OW)."""
     x = as_tensor(x, W)
+    check_floating("conv2d", x)
+    check_floating("conv2d", W)
     if W.ndim != 4:
         raise ValueError(f"conv2d: expected weight of shape (OC, C, KH, KW), got {W.shape}")
     stride, padding = pair(stride, "stride", "conv2d", 1), pair(padding, "padding", "conv2d", 0)
@@ -212,14 +216,14 @@ def conv2d(x: Any, W: Tensor, b: Tensor | None = None, stride: int | Pair = 1,  
         raise ValueError(f"conv2d: input has {x.shape[1]} channels but weight expects "
                          f"{W.shape[1]}: x {x.shape}, W {W.shape}")
     if b is None:
-        return Conv2d.apply(x, W, stride=stride, padding=padding)
+        return Convolution.apply(x, W, stride=stride, padding=padding)
     if b.shape != (W.shape[0],):
         raise ValueError(f"conv2d: bias has shape {b.shape}, expected ({W.shape[0]},) for "
                          f"weight {W.shape}")
-    return Conv2d.apply(x, W, b, stride=stride, padding=padding)
+    return Convolution.apply(x, W, b, stride=stride, padding=padding)
 
 
-def _pool(cls: type[_Pool2d], op: str, x: Any, kernel_size: int | Pair,
+def _pool(cls: type[_Pooling], op: str, x: Any, kernel_size: int | Pair,
           stride: int | Pair | None, padding: int | Pair) -> Tensor:
     x = as_tensor(x)
     kernel = pair(kernel_size, "kernel_size", op, 1)
@@ -239,11 +243,12 @@ def max_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None
     book's ``Pooling`` layer defaulted to stride 1 until a 2020 fix, which silently gave
     overlapping windows and a 4x larger output for the usual 2x2 pooling.)
     """
-    return _pool(MaxPool2d, "max_pool2d", x, kernel_size, stride, padding)
+    return _pool(MaxPooling, "max_pool2d", x, kernel_size, stride, padding)
 
 
 def avg_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None,
                padding: int | Pair = 0) -> Tensor:
     """Average pooling of x (N, C, H, W); padding zeros count in the mean (PyTorch's default
     ``count_include_pad=True``); ``stride`` defaults to ``kernel_size``."""
-    return _pool(AvgPool2d, "avg_pool2d", x, kernel_size, stride, padding)
+    check_floating("avg_pool2d", as_tensor(x))
+    return _pool(AvgPooling, "avg_pool2d", x, kernel_size, stride, padding)

@@ -13,9 +13,10 @@ import numpy as np
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.random import default_generator
 from mitbadak.autograd.tensor import Tensor
+from mitbadak.functional._util import check_floating
 
 
-class Dropout(Function):
+class DropoutFunction(Function):
     """y = x * mask / (1 - p), mask ~ Bernoulli(1 - p);  dL/dx = gy * mask / (1 - p)."""
 
     def __init__(self, p: float, generator: np.random.Generator) -> None:
@@ -33,8 +34,9 @@ class Dropout(Function):
 def dropout(x: Tensor, p: float = 0.5, training: bool = True,
             generator: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout; the identity when not ``training`` or when p = 0."""
+    check_floating("dropout", x)
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0.0:
         return x
-    return Dropout.apply(x, p=p, generator=generator or default_generator())
+    return DropoutFunction.apply(x, p=p, generator=generator or default_generator())

@@ -14,7 +14,7 @@ import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
-from mitbadak.functional._util import sum_columns
+from mitbadak.functional._util import check_floating, sum_columns
 from mitbadak.functional.shape import reshape
 
 
@@ -23,7 +23,8 @@ def _labels_array(labels: Any) -> np.ndarray:
 
 
 def _check_labels(labels: np.ndarray, logits_shape: tuple[int, ...]) -> np.ndarray:
-    """Validate class indices (N,) in [0, C) or one-hot / probability targets (N, C)."""
+    """Validate class indices (N,) in [0, C) or non-negative target weights (N, C): one-hot,
+    probabilities, or any other t >= 0 (multi-hot, unnormalised)."""
     n, classes = logits_shape
     if labels.dtype.kind in "iu":
         if labels.shape != (n,):
@@ -39,6 +40,9 @@ def _check_labels(labels: np.ndarray, logits_shape: tuple[int, ...]) -> np.ndarr
         if labels.shape != logits_shape:
             raise ValueError(f"cross_entropy: one-hot labels must have the logits' shape "
                              f"{logits_shape}, got {labels.shape}")
+        if labels.size and labels.min() < 0:
+            raise ValueError(f"cross_entropy: target weights must be non-negative (one-hot, "
+                             f"probabilities or counts), got {labels.min()}")
         return labels
     raise TypeError(f"cross_entropy: labels must be integer class indices or one-hot floats, "
                     f"got dtype {labels.dtype}")
@@ -53,16 +57,19 @@ def _row_starts(rows: int, columns: int) -> np.ndarray:
     return starts
 
 
-class CrossEntropy(Function):
+class SoftmaxWithLoss(Function):
     """Softmax followed by cross-entropy, fused: the book's SoftmaxWithLoss layer.
 
     Forward:  L = -(1/N) sum_n log softmax(x_n)[t_n]
                 = (1/N) sum_n (log sum_j e^(z_nj) - z_n[t_n]),  z = x - max(x) per row
     (log-sum-exp: no ``+1e-7`` inside a log, so a hopeless prediction gives a large finite
-    loss and gradient checks stay exact). For one-hot or probability targets t,
-    L = (1/N) sum_n (sum_j t_nj) log sum_j e^(z_nj) - sum_j t_nj z_nj.
-    Backward: dL/dx = (softmax(x) - t) / N, t one-hot. The division of softmax and the log
-    cancel into this simple form, which is why the two are fused into one node.
+    loss and gradient checks stay exact). For target weights t >= 0 (one-hot, probabilities,
+    or rows that do not sum to 1, such as multi-hot labels),
+    L = -(1/N) sum_nj t_nj log softmax(x_n)_j
+      = (1/N) sum_n (sum_j t_nj) log sum_j e^(z_nj) - sum_j t_nj z_nj.
+    Backward: dL/dx = (softmax(x) * sum_j t_nj - t) / N, which is the book's
+    (softmax(x) - t) / N when t is one-hot (each row sums to 1). The division of softmax and
+    the log cancel into this simple form, which is why the two are fused into one node.
     """
 
     def __init__(self, labels: np.ndarray) -> None:
@@ -82,18 +89,21 @@ class CrossEntropy(Function):
             log_s -= z.take(self.picked)
             total = log_s.sum()
         else:
-            total = (log_s @ sum_columns(t)) - np.vdot(z, t)
+            self.t_sum = sum_columns(t)  # each row's total weight, 1 for probabilities
+            total = (log_s @ self.t_sum) - np.vdot(z, t)
         self.e, self.s = e, s
-        return np.asarray(total / n, dtype=x.dtype)
+        return np.asarray(total / n if n else np.nan, dtype=x.dtype)  # a mean over 0: nan
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        g = self.e / self.s[:, None]  # softmax(x)
         t = self.labels
         if t.dtype.kind in "iu":
+            # softmax(x), C-ordered whatever the logits' layout, so that ravel() is a view
+            g = np.divide(self.e, self.s[:, None], order="C")
             g.ravel()[self.picked] -= 1
         else:
+            g = self.e * (self.t_sum / self.s)[:, None]  # softmax(x) * sum_j t_nj
             g -= t
-        g *= float(gy) / g.shape[0]  # a Python float keeps g in its dtype
+        g *= float(gy) / (g.shape[0] or 1)  # a Python float keeps g in its dtype
         return (g,)
 
 
@@ -116,8 +126,10 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     """Mean cross-entropy of softmax(logits) against ``labels``.
 
     ``logits``: (N, C) raw scores (no softmax first, as in PyTorch); a single (C,) row is a
-    batch of one. ``labels``: class indices (N,) or one-hot / probabilities (N, C).
+    batch of one. ``labels``: class indices (N,) or target weights t >= 0 (N, C): one-hot,
+    probabilities, or unnormalised rows, giving -(1/N) sum t log softmax(logits).
     """
+    check_floating("cross_entropy", logits)
     t = _labels_array(labels)
     if logits.ndim == 1:
         logits = reshape(logits, 1, -1)
@@ -127,10 +139,11 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     t = _check_labels(t, logits.shape)
     if t.dtype.kind not in "iu" and t.dtype != logits.dtype:
         t = t.astype(logits.dtype)
-    return CrossEntropy.apply(logits, labels=t)
+    return SoftmaxWithLoss.apply(logits, labels=t)
 
 
 def _squared_error(y: Tensor, t: Any, scale: float, name: str) -> Tensor:
+    check_floating(name, y)
     t = t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t, dtype=y.dtype))
     if y.shape != t.shape:
         raise ValueError(f"{name}: prediction of shape {y.shape} and target of shape "
@@ -139,14 +152,16 @@ def _squared_error(y: Tensor, t: Any, scale: float, name: str) -> Tensor:
 
 
 def mse_loss(y: Tensor, t: Any) -> Tensor:
-    """Mean squared error: mean((y - t)^2) over all elements (PyTorch's ``mse_loss``)."""
-    return _squared_error(y, t, 1.0 / max(y.size, 1), "mse_loss")
+    """Mean squared error: mean((y - t)^2) over all elements (PyTorch's ``mse_loss``); nan
+    for empty tensors, as a mean over nothing (and PyTorch)."""
+    return _squared_error(y, t, 1.0 / y.size if y.size else np.nan, "mse_loss")
 
 
 def sum_squared_error(y: Tensor, t: Any) -> Tensor:
-    """The book's sum of squared errors, 0.5 * sum((y - t)^2), averaged over the batch (axis 0)."""
-    batch = y.shape[0] if y.ndim > 1 else 1
-    return _squared_error(y, t, 0.5 / batch, "sum_squared_error")
+    """The book's sum of squared errors (chapter 4), E = 0.5 * sum((y - t)^2), over every
+    element, a batch included: nothing is averaged. For a mean, use ``mse_loss``
+    (mean((y - t)^2), without the 0.5)."""
+    return _squared_error(y, t, 0.5, "sum_squared_error")
 
 
 def accuracy(logits: Any, labels: Any) -> float:

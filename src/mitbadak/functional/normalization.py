@@ -17,7 +17,7 @@ import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
-from mitbadak.functional._util import sum_rows
+from mitbadak.functional._util import check_floating, sum_rows
 
 
 def _channel_sum(a: np.ndarray) -> np.ndarray:
@@ -30,8 +30,9 @@ def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-class BatchNorm(Function):
-    """Fused batch normalization; the backward is the book's closed form:
+class BatchNormalization(Function):
+    """Fused batch normalization (the book's BatchNormalization layer); the backward is the
+    book's closed form:
 
     dx = (1 / m) / sqrt(var + eps) * (m * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)),
     with dx_hat = gy * gamma and m the number of values per feature;
@@ -48,10 +49,11 @@ class BatchNorm(Function):
         if not self.training:
             return self._forward_eval(x, gamma, beta)
         m = x.size // x.shape[1]
-        if m == 1:
+        if m <= 1:  # an empty batch has no statistics; one value, variance 0 (as PyTorch)
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input of shape {x.shape} (a batch of one has "
-                             "variance 0); use eval mode or a larger batch")
+                             f"training, got input of shape {x.shape} "
+                             f"({'an empty batch' if m == 0 else 'a batch of one'}); use eval "
+                             "mode or a larger batch")
         mu = _channel_sum(x) / m
         x_hat = x - _per_channel(mu, x.ndim)
         var = _channel_sum(x_hat * x_hat) / m
@@ -111,6 +113,7 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     mode they are used and must be given. ``weight`` (gamma) and ``bias`` (beta) default to 1
     and 0.
     """
+    check_floating("batch_norm", x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")
     channels = x.shape[1]
@@ -124,5 +127,6 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     dtype = x.dtype
     gamma = weight if weight is not None else Tensor._wrap(np.ones(channels, dtype=dtype))
     beta = bias if bias is not None else Tensor._wrap(np.zeros(channels, dtype=dtype))
-    return BatchNorm.apply(x, gamma, beta, running_mean=running_mean, running_var=running_var,
-                           training=training, momentum=momentum, eps=eps)
+    return BatchNormalization.apply(x, gamma, beta, running_mean=running_mean,
+                                    running_var=running_var, training=training,
+                                    momentum=momentum, eps=eps)

@@ -99,7 +99,7 @@ def transpose(x: Tensor, *axes: int | Sequence[int]) -> Tensor:
 
 def flatten(x: Tensor, start_dim: int = 1) -> Tensor:
     """Keep the first ``start_dim`` axes and flatten the rest: (N, C, H, W) -> (N, C*H*W)."""
-    return reshape(x, *x.shape[:start_dim], -1)
+    return reshape(x, *x.shape[:start_dim], int(np.prod(x.shape[start_dim:])))  # -1: not if N = 0
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:

@@ -11,7 +11,9 @@ from mitbadak.nn.module import Module
 class Sequential(Module):
     """``Sequential(Linear(2, 8), Tanh(), Linear(8, 2))(x)`` feeds x through each module in
     order. Modules are named "0", "1", ... (so parameters are ``"0.W"``, ``"2.b"``, ...);
-    ``seq[i]``, ``seq[a:b]``, ``len(seq)`` and iteration work as on a list."""
+    ``seq[i]``, ``seq[a:b]``, ``len(seq)`` and iteration work as on a list. A slice keeps
+    its layers' names, as in PyTorch (``seq[1:]`` holds "1", "2", ...), so its state_dict
+    keys are the original's."""
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
@@ -19,11 +21,15 @@ class Sequential(Module):
             self.append(module)
 
     def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end."""
+        """Add ``module`` at the end, named by the next number no layer has (a slice such as
+        ``seq[1:]`` may already hold "1" and "2": the next is then "3")."""
         if not isinstance(module, Module):
             raise TypeError(f"Sequential: element {len(self)} is a {type(module).__name__}, "
                             "not a Module")
-        setattr(self, str(len(self)), module)
+        index = len(self)
+        while str(index) in self._modules:
+            index += 1
+        setattr(self, str(index), module)
         return self
 
     def forward(self, x: Any) -> Any:
@@ -38,7 +44,9 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, index: int | slice) -> Any:
-        modules = list(self._modules.values())
         if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
+            part = Sequential()
+            for name, module in list(self._modules.items())[index]:
+                setattr(part, name, module)
+            return part
+        return list(self._modules.values())[index]

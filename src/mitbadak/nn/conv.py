@@ -17,7 +17,7 @@ from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.im2col import Pair, pair
 from mitbadak.functional.shape import flatten
 from mitbadak.nn.init import Initializer, get_initializer
-from mitbadak.nn.module import Module, Parameter
+from mitbadak.nn.module import Module, Parameter, check_sizes
 
 
 def _check_images(layer: Module, x: Any, channels: int | None = None) -> None:
@@ -43,6 +43,7 @@ class Conv2d(Module):
                  init: str | float | Initializer = "auto",
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
+        check_sizes("Conv2d", in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = pair(stride, "stride", "Conv2d", 1)

@@ -9,7 +9,7 @@ import numpy as np
 from mitbadak import functional as F
 from mitbadak.autograd.tensor import Tensor
 from mitbadak.nn.init import Initializer, get_initializer
-from mitbadak.nn.module import Module, Parameter
+from mitbadak.nn.module import Module, Parameter, check_sizes
 
 
 class Linear(Module):
@@ -30,6 +30,7 @@ class Linear(Module):
                  init: str | float | Initializer = "auto",
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
+        check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         initializer = get_initializer(init)
         self.W = Parameter(initializer((in_features, out_features), dtype=np.float32,

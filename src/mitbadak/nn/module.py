@@ -16,6 +16,7 @@ such as BatchNorm's running statistics: they are saved in ``state_dict()`` but a
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -38,6 +39,19 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def check_sizes(layer: str, **sizes: Any) -> None:
+    """Each of a layer's sizes (features, channels) is a positive int, NumPy's ints included:
+    0 or -1 would otherwise fail deep inside the initialiser with a ZeroDivisionError or a
+    "math domain error"."""
+    for name, n in sizes.items():
+        message = f"{layer}: {name} must be a positive int, got {n!r}"
+        try:
+            if isinstance(n, bool) or operator.index(n) < 1:
+                raise ValueError(message)
+        except TypeError:
+            raise TypeError(message) from None
+
+
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict(..., strict=False)`` could not match (as PyTorch returns)."""
 
@@ -51,6 +65,9 @@ class Module:
     ``forward(x)``."""
 
     training: bool
+    _parameters: dict[str, Parameter]
+    _modules: dict[str, Module]
+    _buffers: dict[str, np.ndarray]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -66,14 +83,28 @@ class Module:
 
     # -------------------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
-        """Register Parameters and Modules (and keep buffers up to date) by the value's type."""
+        """Register Parameters and Modules (and keep buffers up to date) by the value's type.
+
+        A tensor that requires grad but is not a `Parameter` is refused, since it would be
+        trained by nothing and saved nowhere; so is replacing a parameter with anything but a
+        `Parameter` or None (as PyTorch)."""
         try:
             parameters, modules, buffers = self._parameters, self._modules, self._buffers
         except AttributeError:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__(): call "
                                  f"super().__init__() first in {type(self).__name__}.__init__"
                                  ) from None
-        for registry, kind in ((parameters, Parameter), (modules, Module)):
+        if not isinstance(value, Parameter):
+            if name in parameters and value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                                f"of {type(self).__name__} (nn.Parameter or None expected)")
+            if isinstance(value, Tensor) and value.requires_grad:
+                raise TypeError(f"{type(self).__name__}.{name}: a Tensor that requires grad "
+                                "would be in neither parameters() nor state_dict(); assign "
+                                "nn.Parameter(data) to train it")
+        registries: tuple[tuple[dict[str, Any], type], ...] = (
+            (parameters, Parameter), (modules, Module))
+        for registry, kind in registries:
             if isinstance(value, kind):
                 registry[name] = value  # a reassigned name keeps its place in the order
             else:
@@ -179,6 +210,9 @@ class Module:
         or type mismatch always raises; missing and unexpected keys raise when ``strict``, and are
         otherwise returned as ``(missing_keys, unexpected_keys)``.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError("load_state_dict: expected a dict of arrays by name (what "
+                            f"state_dict() returns), got {type(state_dict).__name__}")
         own = self._state_arrays()
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]

@@ -24,7 +24,7 @@ import numpy as np
 
 from mitbadak import functional as F
 from mitbadak.autograd.tensor import Tensor
-from mitbadak.nn.module import Module, Parameter
+from mitbadak.nn.module import Module, Parameter, check_sizes
 
 
 class _BatchNorm(Module):
@@ -34,10 +34,15 @@ class _BatchNorm(Module):
 
     input_ranks: ClassVar[tuple[int, ...]]
     input_layout: ClassVar[str]
+    gamma: Parameter | None
+    beta: Parameter | None
+    running_mean: np.ndarray
+    running_var: np.ndarray
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True) -> None:
         super().__init__()
+        check_sizes(type(self).__name__, num_features=num_features)
         self.num_features, self.eps, self.momentum, self.affine = (
             num_features, eps, momentum, affine)
         if affine:

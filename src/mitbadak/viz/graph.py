@@ -81,7 +81,7 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Tensor] | None = None, values: 
             raise ValueError(f"to_dot: the graph through {fn.name} was freed by backward(); "
                              "draw before backward(), or call backward(retain_graph=True)")
         symbol = SYMBOLS.get(fn.name)
-        text = html.escape(symbol or fn.name)
+        text = html.escape(symbol or fn.name.removesuffix("Function"))  # ReLUFunction: ReLU
         if output.ndim:
             text += f"<br/><font point-size='9'>{_shape(output.data)}</font>"
         shape = "circle" if symbol else "box, style=rounded"
