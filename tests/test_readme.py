@@ -34,6 +34,7 @@ def test_the_learners_map_names_what_each_file_defines():
     for row in re.findall(r"^\|(?!---).*\|$", section, re.M)[1:]:
         where = row.rstrip("|").rsplit("|", 1)[1]
         for path, names in re.findall(r"\]\(([^)]+)\)([^\[]*)", where):
+            assert (README.parent / path).is_file(), f"README's map: no file {path}"
             source = (README.parent / path).read_text(encoding="utf-8")
             for name in re.findall(r"`([\w.]+)`", names):
                 *owner, leaf = name.split(".")
