@@ -37,8 +37,8 @@ BATCH = 100
 EPOCHS, QUICK_EPOCHS = 20, 10
 SCALES, QUICK_SCALES = 16, 6  # logspace(0, -4, n)
 # The book's training accuracy after ~19 epochs (its 2022 notebook run, MNIST), (without, with)
-# BatchNorm, for its 16 scales; for the 4 scales 0.0136 to 0.0021 the notes give only the
-# ranges 0.116-0.117 and 0.998-1.0, entered here as 0.116 and 0.999.
+# BatchNorm, for its 16 scales; for the 4 scales 0.0136 to 0.0021 only the ranges
+# 0.116-0.117 and 0.998-1.0 were recorded, entered here as 0.116 and 0.999.
 BOOK_FINAL = ((0.097, 0.419), (0.097, 0.498), (0.979, 0.63), (0.823, 0.763), (0.235, 0.89),
               (0.116, 0.95), (0.116, 0.99), (0.116, 0.999), (0.116, 0.999), (0.116, 0.999),
               (0.116, 0.999), (0.117, 0.831), (0.116, 0.804), (0.116, 0.595), (0.117, 0.618),
