@@ -1,34 +1,37 @@
-# Each target creates the virtual environment on first use and installs what it needs.
+# Each target creates the virtual environment on first use and installs what it needs: mitbadak
+# (editable) with the extras that target names, again only when pyproject.toml changes.
 VENV    ?= .venv
 PYTHON  ?= python3
 EXTRAS  ?= test
 PY      := $(VENV)/bin/python
 comma   := ,
-STAMP    = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+INSTALL  = test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	stamp=$(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)); \
+	[ "$$stamp" -nt pyproject.toml ] || { $(PY) -m pip install --quiet --upgrade pip && \
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]' && touch "$$stamp"; }
 
 .PHONY: demo test bench lint figures clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
-	touch $@
-
-demo: $(STAMP)
+demo:
+	@$(INSTALL)
 	$(VENV)/bin/mitbadak train
 
-test: $(STAMP)
+test:
+	@$(INSTALL)
 	$(PY) -m pytest -q
 
 bench: EXTRAS = test,parity,bench
-bench: $(STAMP)
+bench:
+	@$(INSTALL)
 	$(PY) benchmarks/bench_train.py
 
-figures: $(STAMP)
+figures:
+	@$(INSTALL)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m mitbadak.experiments.gallery --out docs/figures
 
-lint: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[lint]'
+lint: EXTRAS = lint
+lint:
+	@$(INSTALL)
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/mypy
 
