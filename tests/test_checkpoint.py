@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -196,26 +195,53 @@ def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["last.npz"]  # the temporary file is gone
 
 
-def test_killing_the_process_mid_save_leaves_a_loadable_checkpoint(tmp_path):
-    """SIGKILL a process that saves a ~30 MB checkpoint over and over: whatever instant it
-    dies at, the file under the checkpoint's name is a complete one."""
+def test_killing_the_process_mid_save_leaves_the_previous_checkpoint(tmp_path):
+    """SIGKILL a process while it is inside a save, with half the new file written: the
+    checkpoint under the name is the previous one, byte for byte, and the next save removes
+    the half-written temporary file the killed process left."""
     path = tmp_path / "last.npz"
     script = textwrap.dedent(f"""
+        import io, time
+        import numpy as np
+        import mitbadak as mb
         from mitbadak import checkpoint, nn
-        model = nn.MLP(784, [2500, 2500], 10)
-        for epoch in range(1000):
-            checkpoint.save({str(path)!r}, model, epoch=epoch)
-            if epoch == 0:
-                print("saved", flush=True)
+
+        mb.manual_seed(0)
+        model = nn.MLP(784, [300], 10)
+        checkpoint.save({str(path)!r}, model, epoch=1)
+        print("saved", flush=True)
+        savez = np.savez
+
+        def savez_half_then_hang(file, **arrays):  # the writer, stopped mid-write
+            whole = io.BytesIO()
+            savez(whole, **arrays)
+            file.write(whole.getvalue()[:whole.tell() // 2])
+            file.flush()
+            print("writing", flush=True)
+            time.sleep(60)
+
+        np.savez = savez_half_then_hang
+        model.layers[0].W.data += 1
+        checkpoint.save({str(path)!r}, model, epoch=2)
     """)
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
     try:
         assert process.stdout.readline() == b"saved\n"
-        time.sleep(0.3)
+        before = path.read_bytes()
+        assert process.stdout.readline() == b"writing\n"
+        temporary, = (p for p in tmp_path.iterdir() if p != path)
+        assert temporary.name.startswith(f".last.npz.{process.pid}.")
+        assert 0 < temporary.stat().st_size < len(before)  # killed inside the write
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert path.read_bytes() == before
     saved = checkpoint.load(path)
-    assert saved.meta["epoch"] >= 0
-    leftovers = [p.name for p in tmp_path.iterdir() if p != path]
-    assert all(name.startswith(".last.npz.") and name.endswith(".tmp") for name in leftovers)
+    assert saved.meta["epoch"] == 1
+    mb.manual_seed(0)
+    assert all(np.array_equal(a, b) for a, b in zip(
+        saved.model.state_dict().values(), nn.MLP(784, [300], 10).state_dict().values()))
+    assert temporary.exists()
+    checkpoint.save(path, saved.model, epoch=3)
+    assert os.listdir(tmp_path) == ["last.npz"]

@@ -30,16 +30,24 @@ FILE_MODE = 0o644  # mkstemp makes the file private (0600); written files are re
 class FileWriteError(OSError):
     """A file could not be written; ``str(error)`` is one line naming the file and why."""
 
-    def __init__(self, path: str | os.PathLike, error: OSError) -> None:
-        reason = error.strerror or str(error) or type(error).__name__
-        if error.filename is not None and Path(error.filename) == Path(path).parent:
-            reason = f"{error.filename}: {reason}"  # the directory is the problem
-        self.message = f"cannot write {path}: {reason}"
-        super().__init__(self.message)
-        self.errno, self.strerror, self.filename = error.errno, reason, os.fspath(path)
+    def __init__(self, path: str | os.PathLike, reason: str, code: int | None = None) -> None:
+        super().__init__(f"cannot write {path}: {reason}")
+        self.errno, self.filename = code, os.fspath(path)
 
     def __str__(self) -> str:  # not OSError's "[Errno 28] ...: 'path'"
-        return self.message
+        return str(self.args[0])
+
+    @classmethod
+    def of(cls, path: Path, error: OSError) -> FileWriteError:
+        """The error for ``path`` that ``error`` caused, saying which file is in the way
+        when a directory on the path is a file."""
+        reason = error.strerror or str(error) or type(error).__name__
+        if isinstance(error, (FileExistsError, NotADirectoryError)):
+            blocker = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()),
+                           None)
+            if blocker is not None:
+                reason = f"{blocker} is a file, not a directory"
+        return cls(path, reason, error.errno)
 
 
 def atomic_write(path: str | os.PathLike,
@@ -54,7 +62,7 @@ def atomic_write(path: str | os.PathLike,
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
                                          suffix=".tmp")
     except OSError as error:
-        raise FileWriteError(path, error) from None
+        raise FileWriteError.of(path, error) from None
     try:
         with os.fdopen(fd, "wb") as file:
             if callable(contents):
@@ -69,7 +77,7 @@ def atomic_write(path: str | os.PathLike,
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError) and not isinstance(error, FileWriteError):
-            raise FileWriteError(path, error) from None
+            raise FileWriteError.of(path, error) from None
         raise
     return path
 
