@@ -245,3 +245,19 @@ def test_killing_the_process_mid_save_leaves_the_previous_checkpoint(tmp_path):
     assert temporary.exists()
     checkpoint.save(path, saved.model, epoch=3)
     assert os.listdir(tmp_path) == ["last.npz"]
+
+
+def test_fortran_ordered_and_recompressed_arrays_round_trip(tmp_path):
+    """Arrays NumPy stores with ``fortran_order: True`` (an F-contiguous weight), and a file
+    recompressed with ``np.savez_compressed``, load exactly."""
+    model, opt = trained()
+    W = model.layers[0].W
+    W.data = np.asfortranarray(W.data)
+    assert not W.data.flags.c_contiguous
+    path = checkpoint.save(tmp_path / "c.npz", model, opt)
+    with np.load(path) as npz:
+        np.savez_compressed(tmp_path / "z.npz", **{k: npz[k] for k in npz.files})
+    for name in ("c.npz", "z.npz"):
+        loaded = checkpoint.load(tmp_path / name).model.state_dict()
+        for key, array in model.state_dict().items():
+            assert np.array_equal(loaded[key], array) and loaded[key].dtype == array.dtype, key

@@ -1,8 +1,9 @@
 """Checkpoints: a model, its optimizer and the random state in one ``.npz`` file, without pickle.
 
 The book saves its networks with ``pickle``, and loading a pickle runs whatever code the file
-asks for. A checkpoint here is a plain NumPy ``.npz`` (a zip of ``.npy`` arrays) read with
-``allow_pickle=False``, so loading one can only ever produce arrays. Its entries:
+asks for. A checkpoint here is a plain NumPy ``.npz`` (a zip of ``.npy`` arrays) read by a
+parser that knows arrays of numbers only, so loading one can only ever produce those. Its
+entries:
 
 * ``model/<name>``: each parameter and buffer of ``model.state_dict()`` (``model/layers.0.W``,
   ``model/layers.1.running_mean``, ...);
@@ -17,11 +18,20 @@ asks for. A checkpoint here is a plain NumPy ``.npz`` (a zip of ``.npy`` arrays)
      "meta": {...},          # save()'s keyword arguments: epoch, history, settings, ...
      "sha256": "..."}        # over every array (name, dtype, shape, bytes) and the rest of this
 
-`save` writes atomically: into a temporary file in the same directory, flushed to disk, then
-renamed over the old checkpoint in one step. A crash or a kill mid-save leaves the previous
-checkpoint whole (and at worst a ``.<name>.*.tmp`` file that nothing reads). `load` checks
-the format, the version and the checksum, and reports a missing, truncated or corrupted file,
-or one whose model does not match, as a `CheckpointError` naming the file and the problem.
+`save` writes atomically (`mitbadak.fileio.atomic_write`): into a temporary file in the same
+directory, flushed to disk, then renamed over the old checkpoint in one step. A crash or a kill
+mid-save leaves the previous checkpoint whole, and the next save removes the temporary file the
+killed process left.
+
+`load` trusts nothing in the file. It reads the zip itself (with `zipfile`, stored or deflated
+entries only, never encrypted ones) and each ``.npy`` header with a strict parser of the one
+layout NumPy writes (never ``eval``, never pickle; bool and plain numeric dtypes only). Every
+size a header claims is checked against the entry's real size before anything is allocated,
+and all entries together may not inflate to more than `MAX_INFLATION` times the file, so a zip
+bomb is refused from its sizes alone. Then the format, the version and the checksum are
+checked, and the fields of the header for their types. Whatever the bytes, a file that is
+missing, truncated, damaged, crafted or of another kind, or whose model does not match, is
+reported as a `CheckpointError`: one line naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -98,7 +108,8 @@ class Checkpoint:
 def save(path: str | os.PathLike, model: Module, optimizer: Optimizer | None = None,
          **meta: Any) -> Path:
     """Write ``model`` (and ``optimizer``) state, the random state and ``meta`` (any
-    JSON-serialisable values) to ``path``, atomically. Returns the path."""
+    JSON-serialisable values) to ``path``, atomically. Returns the path. Raises
+    `fileio.FileWriteError` (an OSError) if the file cannot be written."""
     path = Path(path)
     arrays = {f"model/{name}": array for name, array in model.state_dict().items()}
     header = {
@@ -117,7 +128,7 @@ def save(path: str | os.PathLike, model: Module, optimizer: Optimizer | None = N
     header = json.loads(text)
     header["sha256"] = _checksum(arrays, text)
     arrays[HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    _write_atomically(path, arrays)
+    atomic_write(path, lambda file: np.savez(file, **arrays))
     return path
 
 
@@ -171,11 +182,6 @@ def load(path: str | os.PathLike, model: Module | None = None,
 
 
 # ------------------------------------------------------------------------------ the file
-def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """``np.savez`` into `fileio.atomic_write` (temporary file, fsync, rename)."""
-    atomic_write(path, lambda file: np.savez(file, **arrays))
-
-
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The header (format, version and checksum checked) and the arrays of the file."""
     if not path.exists():

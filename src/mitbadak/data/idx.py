@@ -18,6 +18,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from mitbadak.fileio import atomic_write
+
 # IDX type code -> big-endian NumPy dtype.
 TYPE_CODES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
@@ -113,7 +115,8 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     """Write `array` to `path` as IDX, gzip-compressed when the name ends in ``.gz``.
 
     The dtype must be one IDX can hold: uint8, int8, int16, int32, float32 or float64.
-    Compressed output is byte-for-byte reproducible (the gzip timestamp is fixed at 0).
+    Compressed output is byte-for-byte reproducible (the gzip timestamp is fixed at 0). The
+    file is written atomically (`mitbadak.fileio.atomic_write`).
     """
     path = Path(path)
     array = np.asarray(array)
@@ -127,7 +130,10 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = np.ascontiguousarray(array, dtype=TYPE_CODES[code]).tobytes()
     if path.name.endswith(".gz"):
-        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
-            f.write(header + payload)
+        def compress(raw: BinaryIO) -> None:  # the name in the gzip header is the target's
+            with gzip.GzipFile(path.name, mode="wb", fileobj=raw, mtime=0) as f:
+                f.write(header + payload)
+
+        atomic_write(path, compress)
     else:
-        path.write_bytes(header + payload)
+        atomic_write(path, header + payload)
