@@ -296,7 +296,7 @@ _DELETE = object()
     (_set("model", "type", 3), "has no 'type'"),
     (_set("model", "type", "Evil"), "unknown model type 'Evil'"),
     (_set("model", "input_size", "six"), "cannot build a MLP"),
-    (_set("model", "hidden_sizes", [10 ** 15]), "c.npz: "),
+    (_set("model", "hidden_sizes", [10 ** 15]), "too large to build in this machine"),
     (_set("model", "hidden_sizes", None), "cannot build a MLP"),
     (_set("optimizer", []), "'optimizer' is a list"),
     (_set("optimizer", "state", {}), "optimizer['state'] is not a list"),

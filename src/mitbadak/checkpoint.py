@@ -111,7 +111,7 @@ def save(path: str | os.PathLike, model: Module, optimizer: Optimizer | None = N
     JSON-serialisable values) to ``path``, atomically. Returns the path. Raises
     `fileio.FileWriteError` (an OSError) if the file cannot be written."""
     path = Path(path)
-    arrays = {f"model/{name}": array for name, array in model.state_dict().items()}
+    arrays: dict[str, Any] = {f"model/{name}": a for name, a in model.state_dict().items()}
     header = {
         "format": FORMAT,
         "version": VERSION,
@@ -151,9 +151,11 @@ def load(path: str | os.PathLike, model: Module | None = None,
                                   "model); build that model and pass it to load()")
         try:
             model = build_model(saved_config)
-        except (ValueError, MemoryError) as error:
-            raise CheckpointError(f"{path}: {_one_line(error) or 'the model is too large to build'}"
-                                  ) from None
+        except ValueError as error:
+            raise CheckpointError(f"{path}: {_one_line(error)}") from None
+        except MemoryError:
+            raise CheckpointError(f"{path}: holds a {describe(saved_config)}, too large to "
+                                  "build in this machine's memory") from None
     else:
         own_config = model_config(model)
         if saved_config and own_config and not same_architecture(saved_config, own_config):
@@ -266,12 +268,12 @@ def _read_member(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) ->
                                   f"{dtype} ({nbytes:,} bytes) but holds "
                                   f"{info.file_size - offset:,} bytes")
         array = np.empty(math.prod(shape), dtype)
-        buffer, done = memoryview(array.view(np.uint8)), 0
+        buffer, done = array.view(np.uint8), 0
         while done < nbytes:
             chunk = member.read(min(_CHUNK, nbytes - done))
             if not chunk:
                 raise EOFError(f"entry {info.filename!r} ends early")
-            buffer[done:done + len(chunk)] = chunk
+            buffer[done:done + len(chunk)] = np.frombuffer(chunk, np.uint8)
             done += len(chunk)
     return array.reshape(shape, order="F" if fortran_order else "C")
 

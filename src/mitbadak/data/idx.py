@@ -9,6 +9,7 @@ file is called. Every mismatch between header and payload is a `ValueError` nami
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import struct
@@ -54,7 +55,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise ValueError(f"{path}: corrupt gzip stream ({e})") from e
 
 
-def _read_stream(f: BinaryIO, path: Path, size: int, compressed: bool) -> np.ndarray:
+def _read_stream(f: io.BufferedIOBase, path: Path, size: int, compressed: bool) -> np.ndarray:
     magic = f.read(4)
     if len(magic) < 4 or magic[:2] != b"\0\0":
         raise ValueError(
@@ -95,14 +96,14 @@ def _read_stream(f: BinaryIO, path: Path, size: int, compressed: bool) -> np.nda
         for chunk in chunks:
             buffer[start:start + len(chunk)] = np.frombuffer(chunk, np.uint8)
             start += len(chunk)
-    elif expected and f.readinto(buffer) < expected:  # raw: straight into the output
+    elif expected and f.readinto(buffer.data) < expected:  # raw: straight into the output
         raise mismatch("truncated", "fewer")  # the file shrank since its size was taken
     if dtype.itemsize > 1 and dtype.byteorder != out.dtype.byteorder:
         out.byteswap(inplace=True)
     return out
 
 
-def _read_at_most(f: BinaryIO, limit: int) -> list[bytes]:
+def _read_at_most(f: io.BufferedIOBase, limit: int) -> list[bytes]:
     """Up to ``limit`` bytes from ``f``, in chunks of at most `_CHUNK`."""
     chunks: list[bytes] = []
     while limit > 0 and (chunk := f.read(min(_CHUNK, limit))):
