@@ -2,6 +2,7 @@
 
 import gzip
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -117,3 +118,35 @@ def test_cut_off_gzip_stream(tmp_path):
 def test_write_rejects_unsupported_dtype(tmp_path):
     with pytest.raises(ValueError, match=r"cannot store dtype int64; expected one of uint8"):
         write_idx(tmp_path / "a.idx", np.arange(3, dtype=np.int64))
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_header_claiming_huge_dimensions_is_refused_before_allocating(tmp_path, compress):
+    data = b"\x00\x00\x08\x03" + struct.pack(">III", 4_000_000_000, 28, 28) + bytes(784)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"f\.(idx|gz): truncated payload: header says shape "
+                                             r"\(4000000000, 28, 28\) of uint8 "
+                                             r"\(3136000000000 bytes\), found "):
+            read_idx(_raw(tmp_path, data, compress))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
+
+
+def test_a_gzip_header_within_the_inflation_bound_streams_only_what_is_there(tmp_path):
+    """A 64 KB gzip file whose header claims 64 MB (a ratio deflate could reach): the reader
+    decompresses what is there and stops, without allocating the 64 MB."""
+    payload = np.random.default_rng(0).bytes(1 << 16)  # incompressible
+    data = b"\x00\x00\x08\x01" + struct.pack(">I", 1 << 26) + payload
+    path = _raw(tmp_path, data, compress=True)
+    assert (1 << 26) < 1032 * path.stat().st_size
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"truncated payload.*found 65536 bytes"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000

@@ -8,13 +8,15 @@ import os
 import numpy as np
 
 from mitbadak.cli import UsageError
-from mitbadak.data import DatasetNotFoundError, DownloadError, load_dataset
+from mitbadak.data import CLASSES, DATASETS, DatasetNotFoundError, DownloadError, load_dataset
+from mitbadak.data.datasets import IMAGE_SIZE
 from mitbadak.training.checkpoint import Checkpoint, CheckpointError, load
 
 # Images per forward pass when evaluating. A CNN's feature maps for 1,000 images take ~0.5 GB
 # and outgrow the CPU caches (DeepConvNet evaluates 2.4x faster 100 at a time); an MLP does
 # not mind.
 EVAL_BATCH_SIZE = 100
+IMAGE_SHAPES = {"digits": (8, 8), "mnist": IMAGE_SIZE, "fashion-mnist": IMAGE_SIZE}
 
 
 def load_data(name: str, data_dir: str | None, quiet: bool = False, flatten: bool = True
@@ -28,13 +30,37 @@ def load_data(name: str, data_dir: str | None, quiet: bool = False, flatten: boo
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """The checkpoint at ``path`` with its model rebuilt, in eval mode."""
+    """The checkpoint at ``path`` with its model rebuilt, in eval mode. The metadata that
+    `mitbadak train` writes (``settings``, ``training``), if there, must be JSON objects."""
     try:
         saved = load(path)
     except CheckpointError as error:
         raise UsageError(str(error)) from None
+    for key, what in (("settings", "settings are"), ("training", "training state is")):
+        if not isinstance(saved.meta.get(key, {}), dict):
+            raise UsageError(f"{path}: its {what} a {type(saved.meta[key]).__name__}, not an "
+                             "object")
     saved.model.eval()
     return saved
+
+
+def check_fits_dataset(saved: Checkpoint, dataset: object) -> None:
+    """Refuse a checkpoint whose model cannot be used on ``dataset``: the dataset must be
+    one mitbadak knows, the model must take its images (flat, or as (1, H, W)) and give one
+    output per class."""
+    from mitbadak.training.trainer import predict
+
+    if not isinstance(dataset, str) or dataset not in DATASETS:
+        raise UsageError(f"{saved.path}: names dataset {dataset!r}, which mitbadak does not "
+                         f"know (it knows {', '.join(DATASETS)})")
+    shape, (height, width) = input_shape(saved), IMAGE_SHAPES[dataset]
+    if shape not in ((height * width,), (1, height, width)):
+        raise UsageError(f"{saved.path}: the model takes inputs of shape {shape}, but "
+                         f"{dataset} gives {(height * width,)} (or {(1, height, width)})")
+    outputs = predict(saved.model, np.zeros((1, *shape), np.float32)).shape[1]
+    if outputs != len(CLASSES[dataset]):
+        raise UsageError(f"{saved.path}: the model gives {outputs} outputs, but {dataset} has "
+                         f"{len(CLASSES[dataset])} classes")
 
 
 def input_shape(saved: Checkpoint) -> tuple[int, ...]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mitbadak.cli import UsageError
 from mitbadak.data import CLASSES, DATASETS
 
 
@@ -33,6 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from mitbadak.cli._common import (
         EVAL_BATCH_SIZE,
+        check_fits_dataset,
         input_shape,
         load_checkpoint,
         load_data,
@@ -43,11 +43,9 @@ def run(args: argparse.Namespace) -> int:
 
     saved = load_checkpoint(args.checkpoint)
     dataset = trained_dataset(saved, args.dataset)
+    check_fits_dataset(saved, dataset)
     shape = input_shape(saved)
     _, (x, t) = load_data(dataset, args.data_dir, flatten=len(shape) == 1)
-    if x.shape[1:] != shape:
-        raise UsageError(f"{args.checkpoint}: the model takes inputs of shape {shape}, but "
-                         f"{dataset} gives {x.shape[1:]}")
     names = CLASSES[dataset]
     predictions = predict(saved.model, x, EVAL_BATCH_SIZE).argmax(axis=1)
     matrix = confusion_matrix(t, predictions, len(names))

@@ -37,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from mitbadak import functional as F
     from mitbadak.autograd.tensor import Tensor
-    from mitbadak.cli._common import input_shape, load_checkpoint
+    from mitbadak.cli._common import check_fits_dataset, input_shape, load_checkpoint
     from mitbadak.training.trainer import predict
 
     if args.top < 1:
@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.checkpoint}: the model does not take square grey images "
                          f"(its input is {shape})")
     dataset = saved.meta.get("settings", {}).get("dataset")
+    if dataset is not None:
+        check_fits_dataset(saved, dataset)
     x = np.stack([prepare_image(path, side).reshape(shape) for path in args.images])
     probabilities = F.softmax(Tensor(predict(saved.model, x)), axis=1).data
     names = CLASSES.get(dataset) or [str(i) for i in range(probabilities.shape[1])]

@@ -9,12 +9,17 @@ file is called. Every mismatch between header and payload is a `ValueError` nami
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import os
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+
+from mitbadak.fileio import atomic_write
 
 # IDX type code -> big-endian NumPy dtype.
 TYPE_CODES: dict[int, np.dtype] = {
@@ -26,25 +31,31 @@ TYPE_CODES: dict[int, np.dtype] = {
     0x0E: np.dtype(">f8"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
+_MAX_INFLATION = 1032  # deflate's largest ratio: a gzip file cannot inflate to more
+_CHUNK = 1 << 20
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Return the array stored in the IDX file at `path` (gzip-compressed or raw).
 
-    The result is a writable array in native byte order with the header's shape.
+    The result is a writable array in native byte order with the header's shape. The header
+    is checked against the data that is really there before the array is allocated: against
+    the file's size (raw), or against the bytes a bounded, streamed decompression yields
+    (gzip), so a header claiming 4,000,000,000 x 28 x 28 images is an error, not a MemoryError.
     """
     path = Path(path)
     with open(path, "rb") as raw:
         compressed = raw.read(2) == _GZIP_MAGIC
+        size = os.fstat(raw.fileno()).st_size
     opener = gzip.open if compressed else open
     try:
         with opener(path, "rb") as f:
-            return _read_stream(f, path)
+            return _read_stream(f, path, size, compressed)
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise ValueError(f"{path}: corrupt gzip stream ({e})") from e
 
 
-def _read_stream(f, path: Path) -> np.ndarray:
+def _read_stream(f: io.BufferedIOBase, path: Path, size: int, compressed: bool) -> np.ndarray:
     magic = f.read(4)
     if len(magic) < 4 or magic[:2] != b"\0\0":
         raise ValueError(
@@ -62,31 +73,51 @@ def _read_stream(f, path: Path) -> np.ndarray:
         )
     shape = struct.unpack(f">{ndim}I", header)
     dtype = TYPE_CODES[code]
+    expected = math.prod(shape) * dtype.itemsize
+
+    def mismatch(kind: str, found: str) -> ValueError:
+        return ValueError(f"{path}: {kind} payload: header says shape {shape} of {dtype.name} "
+                          f"({expected} bytes), found {found} bytes")
+
+    if compressed:  # the decompressed size is known only once it is read: read it first
+        if expected > _MAX_INFLATION * size + 1024:
+            raise mismatch("truncated", f"at most {_MAX_INFLATION} times the gzip file's {size}")
+        chunks = _read_at_most(f, expected + 1)  # memory grows only as data really arrives
+        found = sum(len(chunk) for chunk in chunks)
+    else:
+        found = size - 4 - 4 * ndim
+    if found != expected:
+        raise mismatch("truncated" if found < expected else "oversized",
+                       str(found) if found < expected else f"at least {found}")
     out = np.empty(shape, dtype=dtype.newbyteorder("="))
-    expected = out.nbytes
-    # Read straight into the output buffer; the byte swap (if any) happens in place below.
-    got = f.readinto(out.reshape(-1).view(np.uint8)) if expected else 0
-    if got < expected:
-        raise ValueError(
-            f"{path}: truncated payload: header says shape {shape} of {dtype.name} "
-            f"({expected} bytes), found {got} bytes"
-        )
-    extra = len(f.read(1 << 16))
-    if extra:
-        raise ValueError(
-            f"{path}: oversized payload: header says shape {shape} of {dtype.name} "
-            f"({expected} bytes), found at least {expected + extra} bytes"
-        )
+    buffer = out.reshape(-1).view(np.uint8)
+    if compressed:
+        start = 0
+        for chunk in chunks:
+            buffer[start:start + len(chunk)] = np.frombuffer(chunk, np.uint8)
+            start += len(chunk)
+    elif expected and f.readinto(buffer.data) < expected:  # raw: straight into the output
+        raise mismatch("truncated", "fewer")  # the file shrank since its size was taken
     if dtype.itemsize > 1 and dtype.byteorder != out.dtype.byteorder:
         out.byteswap(inplace=True)
     return out
+
+
+def _read_at_most(f: io.BufferedIOBase, limit: int) -> list[bytes]:
+    """Up to ``limit`` bytes from ``f``, in chunks of at most `_CHUNK`."""
+    chunks: list[bytes] = []
+    while limit > 0 and (chunk := f.read(min(_CHUNK, limit))):
+        chunks.append(chunk)
+        limit -= len(chunk)
+    return chunks
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     """Write `array` to `path` as IDX, gzip-compressed when the name ends in ``.gz``.
 
     The dtype must be one IDX can hold: uint8, int8, int16, int32, float32 or float64.
-    Compressed output is byte-for-byte reproducible (the gzip timestamp is fixed at 0).
+    Compressed output is byte-for-byte reproducible (the gzip timestamp is fixed at 0). The
+    file is written atomically (`mitbadak.fileio.atomic_write`).
     """
     path = Path(path)
     array = np.asarray(array)
@@ -100,7 +131,10 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = np.ascontiguousarray(array, dtype=TYPE_CODES[code]).tobytes()
     if path.name.endswith(".gz"):
-        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
-            f.write(header + payload)
+        def compress(raw: BinaryIO) -> None:  # the name in the gzip header is the target's
+            with gzip.GzipFile(path.name, mode="wb", fileobj=raw, mtime=0) as f:
+                f.write(header + payload)
+
+        atomic_write(path, compress)
     else:
-        path.write_bytes(header + payload)
+        atomic_write(path, header + payload)

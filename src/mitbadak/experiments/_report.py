@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
+from mitbadak import fileio
 from mitbadak.viz.graph import render
 
 DPI = 120
@@ -38,20 +38,14 @@ def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
     return pyplot().subplots(nrows, ncols, layout="constrained", **kwargs)
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file next to ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Call ``write(file)`` on a temporary file next to ``path``, then move it into place
+    (`mitbadak.fileio.atomic_write`)."""
+    return fileio.atomic_write(path, write)
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
-    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    return fileio.atomic_write(path, data)
 
 
 def jsonable(value: Any) -> Any:
@@ -88,8 +82,8 @@ def write_json(data: Any, path: Path) -> Path:
 def save_figure(fig: Any, path: Path) -> Path:
     """Save ``fig`` as a PNG at ``path`` and close it (figures hold memory until closed)."""
     try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=DPI, bbox_inches="tight",
-                                                  format="png"))
+        atomic_write(path, lambda file: fig.savefig(file, dpi=DPI, bbox_inches="tight",
+                                                   format="png"))
     finally:
         pyplot().close(fig)
     return path

@@ -37,6 +37,7 @@ How it differs from the book's ``common/trainer.py``:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -53,6 +54,7 @@ from mitbadak.autograd.grad_mode import no_grad
 from mitbadak.autograd.random import default_generator
 from mitbadak.autograd.tensor import Tensor
 from mitbadak.data import DataLoader
+from mitbadak.fileio import atomic_write
 from mitbadak.nn import Module
 from mitbadak.optim import Optimizer
 from mitbadak.optim.lr_scheduler import LRScheduler
@@ -91,11 +93,12 @@ class History:
     def write(self, directory: str | os.PathLike) -> None:
         """Write ``history.json`` (everything) and ``history.csv`` (one row per epoch)."""
         directory = Path(directory)
-        (directory / "history.json").write_text(json.dumps(self.to_dict()) + "\n")
-        with open(directory / "history.csv", "w", newline="") as file:
-            writer = csv.writer(file)
-            writer.writerow(EPOCH_COLUMNS)
-            writer.writerows(zip(*(getattr(self, name) for name in EPOCH_COLUMNS)))
+        atomic_write(directory / "history.json", (json.dumps(self.to_dict()) + "\n").encode())
+        table = io.StringIO(newline="")
+        writer = csv.writer(table)
+        writer.writerow(EPOCH_COLUMNS)
+        writer.writerows(zip(*(getattr(self, name) for name in EPOCH_COLUMNS)))
+        atomic_write(directory / "history.csv", table.getvalue().encode())
 
 
 class Trainer:
