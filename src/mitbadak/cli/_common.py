@@ -33,14 +33,15 @@ def output_dir(path: str | os.PathLike) -> Path:
     before the work, so a run or an evaluation does not fail at its end for want of a place."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {path}: a file, not a directory")
+        raise UsageError(f"{path}: a file, not a directory; choose another --out")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"--out {path}: cannot create the directory: "
-                         f"{error.strerror or error}") from None
+        raise UsageError(f"{path}: cannot create the directory ({error.strerror or error}); "
+                         "choose another --out") from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {path}: cannot write in this directory (permission denied)")
+        raise UsageError(f"{path}: cannot write in this directory (permission denied); "
+                         "choose another --out")
     return path
 
 

@@ -41,8 +41,11 @@ import csv
 import json
 import math
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -231,16 +234,18 @@ class Trainer:
         return History.from_dict(self._saved_history)
 
     def _save(self) -> None:
-        """Write best.npz (if this epoch is the best), then last.npz, then the history: a stop
-        between two writes leaves last.npz at the previous epoch, which redoes this one."""
+        """Write best.npz (if this epoch is the best), then last.npz, then the history, with
+        Ctrl-C held until all are written. (A crash between two writes leaves last.npz at the
+        previous epoch, from which the resumed run redoes this one, best.npz included.)"""
         meta = self._checkpoint_meta()
-        if self.epoch == best_epoch(self.history):
-            self.best_path = checkpoint.save(self.out_dir / "best.npz", self.model,
-                                             self.optimizer, **meta)
-        self.saved_path = checkpoint.save(self.checkpoint_path, self.model, self.optimizer,
-                                          **meta)
-        self.saved_epoch, self._saved_history = self.epoch, meta["training"]["history"]
-        self.history.write(self.out_dir)
+        with _interrupts_held():
+            if self.epoch == best_epoch(self.history):
+                self.best_path = checkpoint.save(self.out_dir / "best.npz", self.model,
+                                                 self.optimizer, **meta)
+            self.saved_path = checkpoint.save(self.checkpoint_path, self.model, self.optimizer,
+                                              **meta)
+            self.saved_epoch, self._saved_history = self.epoch, meta["training"]["history"]
+            self.history.write(self.out_dir)
 
     def _checkpoint_meta(self) -> dict[str, Any]:
         return {**self.meta, "training": {
@@ -295,24 +300,23 @@ class Trainer:
         return saved
 
     def _locate_best(self, resumed: Path) -> Path | None:
-        """The checkpoint of the best epoch so far, after resuming from ``resumed``: the
-        ``best.npz`` of out_dir or of ``resumed``'s directory if it holds that epoch of this
-        run; else, when the resumed epoch is the best, out_dir/best.npz written now (so a run
-        continued in a new directory has its best there too) or ``resumed`` itself."""
+        """The checkpoint of the best epoch so far, after resuming from ``resumed``: out_dir's
+        best.npz if it holds that epoch of this run; else, when the resumed epoch is the best,
+        out_dir/best.npz written now (a run continued in a new directory has its best there
+        too); else the best.npz beside ``resumed`` if it holds that epoch; else None."""
         best = best_epoch(self.history)
         if best is None:
             return None
-        places = [resumed.parent] if self.out_dir is None else [self.out_dir, resumed.parent]
-        for candidate in dict.fromkeys(place / "best.npz" for place in places):
-            if _holds_epoch(candidate, best, self.history):
-                return candidate
-        if best != self.epoch:
-            return None
-        if self.out_dir is None:
-            return resumed
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        return checkpoint.save(self.out_dir / "best.npz", self.model, self.optimizer,
-                               **self._checkpoint_meta())
+        mine = None if self.out_dir is None else self.out_dir / "best.npz"
+        if mine is not None and _holds_epoch(mine, best, self.history):
+            return mine
+        if mine is not None and best == self.epoch:
+            mine.parent.mkdir(parents=True, exist_ok=True)
+            return checkpoint.save(mine, self.model, self.optimizer, **self._checkpoint_meta())
+        beside = resumed.parent / "best.npz"
+        if _holds_epoch(beside, best, self.history):
+            return beside
+        return resumed if best == self.epoch else None
 
 
 def best_epoch(history: History) -> int | None:
@@ -338,6 +342,24 @@ def _holds_epoch(path: Path, epoch: int, history: History) -> bool:
     saved = training.get("history") or {}
     return (training.get("epoch") == epoch
             and saved.get("test_accuracy") == history.test_accuracy[:epoch])
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise it: what the block writes is
+    written whole. (Only in the main thread, and only where Python's own handler is set.)"""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    held: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if held:
+        raise KeyboardInterrupt
 
 
 def _drops_a_batch_of_one(model: Module, loader: DataLoader) -> bool:
