@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
             images[path] = prepare_image(path, side).reshape(shape)
         except UsageError as error:
             errors[path] = str(error)
+    probabilities: dict[str, np.ndarray] = {}
     if images:
         logits = predict(saved.model, np.stack(list(images.values())))
         probabilities = dict(zip(images, F.softmax(Tensor(logits), axis=1).data))
