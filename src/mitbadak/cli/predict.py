@@ -123,7 +123,7 @@ def _read_grey(path: str | Path) -> tuple[Any, float]:
                     return image, 1.0
                 if "A" in image.mode or "transparency" in image.info:
                     paper = Image.new("RGBA", image.size, "white")
-                    image = Image.alpha_composite(paper, image.convert("RGBA"))
+                    return Image.alpha_composite(paper, image.convert("RGBA")).convert("L"), 255.0
                 return image.convert("L"), 255.0  # L = 0.299 R + 0.587 G + 0.114 B
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise UsageError(f"cannot read image {path}: {error}") from None

@@ -205,7 +205,7 @@ def _resume(trainer: Any, path: str, settings: dict[str, Any], planned: int | No
     if trainer.epoch >= settings["epochs"]:
         raise UsageError(f"{path} has completed {trainer.epoch} epochs already; "
                          f"ask for more with --epochs N (N > {trainer.epoch})")
-    if scheduler is not None and planned is not None and settings["epochs"] != planned:
+    if first_lrs is not None and planned is not None and settings["epochs"] != planned:
         _replan_cosine(scheduler, trainer.epoch, planned, settings["epochs"], first_lrs)
 
 

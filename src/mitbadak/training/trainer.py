@@ -237,15 +237,16 @@ class Trainer:
         """Write best.npz (if this epoch is the best), then last.npz, then the history, with
         Ctrl-C held until all are written. (A crash between two writes leaves last.npz at the
         previous epoch, from which the resumed run redoes this one, best.npz included.)"""
-        meta = self._checkpoint_meta()
+        out, meta = self.out_dir, self._checkpoint_meta()
+        assert out is not None  # called only with an out_dir
         with _interrupts_held():
             if self.epoch == best_epoch(self.history):
-                self.best_path = checkpoint.save(self.out_dir / "best.npz", self.model,
-                                                 self.optimizer, **meta)
-            self.saved_path = checkpoint.save(self.checkpoint_path, self.model, self.optimizer,
+                self.best_path = checkpoint.save(out / "best.npz", self.model, self.optimizer,
+                                                 **meta)
+            self.saved_path = checkpoint.save(out / "last.npz", self.model, self.optimizer,
                                               **meta)
             self.saved_epoch, self._saved_history = self.epoch, meta["training"]["history"]
-            self.history.write(self.out_dir)
+            self.history.write(out)
 
     def _checkpoint_meta(self) -> dict[str, Any]:
         return {**self.meta, "training": {
