@@ -146,6 +146,74 @@ def test_a_batch_of_one_is_dropped_for_batchnorm():
     trainer.fit(1)
 
 
+def test_only_batchnorm_drops_a_last_batch_of_one():
+    x = np.random.default_rng(0).random((9, 4), dtype=np.float32)
+    t = np.arange(9) % 2
+    mb.manual_seed(0)
+    model = nn.MLP(4, [3], 2, batchnorm=False)
+    trainer = train.Trainer(model, optim.Adam(model.parameters()), (x, t), (x, t),
+                            batch_size=4, quiet=True)
+    assert len(trainer.loader) == 3
+    assert len(trainer.fit(1).loss) == 3  # every sample is trained on
+
+
+def test_one_training_sample_trains_without_batchnorm_and_is_refused_with_it():
+    x = np.ones((1, 4), np.float32)
+    t = np.array([1])
+    mb.manual_seed(0)
+    model = nn.MLP(4, [3], 2, batchnorm=False)
+    history = train.Trainer(model, optim.Adam(model.parameters()), (x, t), (x, t),
+                            batch_size=32, quiet=True).fit(2)
+    assert len(history.loss) == 2  # one iteration per epoch, not zero
+    model = nn.MLP(4, [3], 2, batchnorm=True)
+    for n, batch_size in ((1, 32), (5, 1)):
+        with pytest.raises(ValueError, match=rf"BatchNorm cannot train on batches of one "
+                                             rf"sample \(batch size {batch_size}, {n} training"):
+            train.Trainer(model, optim.Adam(model.parameters()), (x.repeat(n, 0), t.repeat(n)),
+                          (x, t), batch_size=batch_size)
+
+
+def test_empty_data_is_refused_not_reported_as_divergence():
+    mb.manual_seed(0)
+    model = nn.MLP(4, [3], 2, batchnorm=False)
+    x, t = np.ones((3, 4), np.float32), np.array([0, 1, 0])
+    with pytest.raises(ValueError, match=r"the training set is empty \(0 samples\)"):
+        train.Trainer(model, optim.Adam(model.parameters()), (x[:0], t[:0]), (x, t))
+    with pytest.raises(ValueError, match=r"the test set is empty \(0 samples\)"):
+        train.Trainer(model, optim.Adam(model.parameters()), (x, t), (x[:0], t[:0]))
+
+
+def test_best_npz_keeps_the_first_epoch_of_a_tie(digits, tmp_path, monkeypatch):
+    accuracies = [0.5, 0.8, 0.8, 0.7]
+    monkeypatch.setattr(train.Trainer, "evaluate", lambda self, x, t: (1.0, accuracies[self.epoch]))
+    t = trainer(digits, out_dir=tmp_path)
+    t.fit(4)
+    assert train.best_epoch(t.history) == 2 and t.best_path == tmp_path / "best.npz"
+    assert checkpoint.load(tmp_path / "best.npz").meta["training"]["epoch"] == 2
+
+
+def test_a_held_ctrl_c_during_a_save_comes_after_the_whole_save(digits, tmp_path, monkeypatch):
+    """A SIGINT that arrives while last.npz is written is raised once best.npz, last.npz and
+    the history of that epoch are all written."""
+    import os
+    import signal
+
+    save = checkpoint.save
+
+    def signalled(path, *args, **meta):
+        os.kill(os.getpid(), signal.SIGINT)  # delivered now, held until the save is done
+        return save(path, *args, **meta)
+
+    monkeypatch.setattr(checkpoint, "save", signalled)
+    t = trainer(digits, out_dir=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        t.fit(3)
+    assert t.saved_epoch == 1 and t.saved_path == tmp_path / "last.npz"
+    assert checkpoint.load(tmp_path / "last.npz").meta["training"]["epoch"] == 1
+    assert json.loads((tmp_path / "history.json").read_text())["epoch"] == [1]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_predict_restores_the_mode_and_handles_any_length():
     mb.manual_seed(0)
     model = nn.MLP(3, [4], 2, batchnorm=True, dropout=0.5)

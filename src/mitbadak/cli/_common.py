@@ -4,6 +4,7 @@ checkpoint, with each failure turned into a one-line `UsageError`."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +28,23 @@ def load_data(name: str, data_dir: str | None, quiet: bool = False, flatten: boo
         return load_dataset(name, data_dir, flatten=flatten, progress=not quiet)
     except (DatasetNotFoundError, DownloadError, OSError, ValueError) as error:
         raise UsageError(str(error)) from None
+
+
+def output_dir(path: str | os.PathLike) -> Path:
+    """``path`` as a directory, created if needed, once files can be written in it: checked
+    before the work, so a run or an evaluation does not fail at its end for want of a place."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path}: a file, not a directory; choose another --out")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot create the directory ({error.strerror or error}); "
+                         "choose another --out") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{path}: cannot write in this directory (permission denied); "
+                         "choose another --out")
+    return path
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:

@@ -36,12 +36,14 @@ def run(args: argparse.Namespace) -> int:
         input_shape,
         load_checkpoint,
         load_data,
+        output_dir,
         trained_dataset,
     )
     from mitbadak.training.trainer import confusion_matrix, predict
     from mitbadak.viz.figures import confusion_matrix as draw_confusion_matrix
 
     saved = load_checkpoint(args.checkpoint)
+    out = output_dir(args.out or Path(args.checkpoint).parent)  # before the work, not after
     dataset = trained_dataset(saved, args.dataset)
     check_fits_dataset(saved, dataset)
     shape = input_shape(saved)
@@ -55,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
           f"{dataset} test set: accuracy {correct / len(t):.4f} ({correct} of {len(t)})\n")
     print(_per_class_table(matrix, names) + "\n")
     print(_matrix_table(matrix))
-    out = Path(args.out) if args.out else Path(args.checkpoint).parent
-    out.mkdir(parents=True, exist_ok=True)
     figure = draw_confusion_matrix(matrix, names, out / "confusion.png",
                                    title=f"{dataset}: test accuracy {correct / len(t):.4f}")
     print(f"\nfigure: {figure}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from mitbadak.cli import UsageError
+from mitbadak.cli.train import seed
 from mitbadak.data import DATASETS, DatasetNotFoundError
 
 
@@ -25,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="directory for the JSON and the figures (default: %(default)s)")
     parser.add_argument("--dataset", choices=DATASETS,
                         help="dataset for experiments that train or evaluate a network")
-    parser.add_argument("--seed", type=int, help="random seed (default: the experiment's)")
+    parser.add_argument("--seed", type=seed, help="random seed (default: the experiment's)")
     parser.add_argument("--workers", type=int, metavar="N",
                         help="processes for experiments that run trials in parallel "
                              "(hyperparams; default: the available cores)")

@@ -2,22 +2,24 @@
 
 A photo or drawing is made to look like the training data before the model sees it
 (`prepare_image`): grey levels, light-on-dark (MNIST's digits are white on black, so a dark
-digit on white paper is inverted), padded to a square, resized to the dataset's image size by
-averaging the pixels that fall into each target pixel, and stretched to fill [0, 1].
+digit on white paper is inverted), resized to the dataset's image size by averaging the pixels
+that fall into each target pixel, padded to a square, and stretched to fill [0, 1]. Each image
+that cannot be read (or is blank) gets an error line; the others are still classified, and
+the command then exits with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from mitbadak.cli import UsageError
 from mitbadak.data import CLASSES
-
-LUMINANCE = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 weights of R, G and B
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,56 +53,95 @@ def run(args: argparse.Namespace) -> int:
     dataset = saved.meta.get("settings", {}).get("dataset")
     if dataset is not None:
         check_fits_dataset(saved, dataset)
-    x = np.stack([prepare_image(path, side).reshape(shape) for path in args.images])
-    probabilities = F.softmax(Tensor(predict(saved.model, x)), axis=1).data
-    names = CLASSES.get(dataset) or [str(i) for i in range(probabilities.shape[1])]
-    for path, p in zip(args.images, probabilities):
+    images: dict[str, np.ndarray] = {}
+    errors: dict[str, str] = {}
+    for path in args.images:  # each image that cannot be used gets its line; the rest go on
+        try:
+            images[path] = prepare_image(path, side).reshape(shape)
+        except UsageError as error:
+            errors[path] = str(error)
+    probabilities: dict[str, np.ndarray] = {}
+    if images:
+        logits = predict(saved.model, np.stack(list(images.values())))
+        probabilities = dict(zip(images, F.softmax(Tensor(logits), axis=1).data))
+    for path in args.images:
+        if path in errors:
+            print(f"mitbadak predict: error: {errors[path]}", file=sys.stderr)
+            continue
+        p = probabilities[path]
+        names = CLASSES.get(dataset) or [str(i) for i in range(len(p))]
         best = np.argsort(p)[::-1][:args.top]
         print(f"{path}: " + ", ".join(f"{names[k]} {p[k]:.1%}" for k in best))
-    return 0
+    return 2 if errors else 0
 
 
 def prepare_image(path: str | Path, side: int) -> np.ndarray:
-    """A (side, side) float32 image in [0, 1], light on dark, read from a PNG or JPEG file."""
-    pixels = _read(path)
-    if pixels.ndim == 3:
-        if pixels.shape[2] in (2, 4):  # composite a transparent picture onto white paper
-            alpha = pixels[..., -1:]
-            pixels = pixels[..., :-1] * alpha + (1 - alpha)
-        pixels = pixels @ LUMINANCE if pixels.shape[2] == 3 else pixels[..., 0]
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    """A (side, side) float32 image in [0, 1], light on dark, read from a PNG or JPEG file.
+
+    Memory is bounded by the output, not the input: Pillow averages the grey image (8 or 32
+    bits a pixel) down until its longer side is ``side``, and only that small image is padded
+    to a square, in float32 (a 30000x2 picture no longer becomes a 30000x30000 array of
+    float64). An image of more than Pillow's
+    ``Image.MAX_IMAGE_PIXELS`` (a decompression bomb) is refused, and so is one that carries
+    no ink (its grey levels span less than `MIN_CONTRAST`)."""
+    from PIL import Image
+
+    grey, scale = _read_grey(path)
+    width, height = grey.size
+    factor = side / max(width, height)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    small = np.asarray(grey.resize(size, Image.Resampling.BOX), dtype=np.float32) / scale
+    border = np.concatenate([np.asarray(grey.crop(box), dtype=np.float32).ravel() / scale
+                             for box in _edges(width, height)])
     if np.median(border) > 0.5:  # a light background: invert to light-on-dark
-        pixels, border = 1 - pixels, 1 - border
-    pixels = _pad_to_square(pixels, float(np.median(border)))
-    pixels = _resize(pixels, side)
-    low, high = pixels.min(), pixels.max()
-    return ((pixels - low) / (high - low) if high > low else np.zeros_like(pixels))
+        small, border = 1 - small, 1 - border
+    pixels = _pad_to_square(small, float(np.median(border)))
+    low, high = float(pixels.min()), float(pixels.max())
+    if high - low < MIN_CONTRAST:
+        raise UsageError(f"{path}: the image carries no ink (it is blank: its grey levels "
+                         f"span {high - low:.1%})")
+    return (pixels - low) / (high - low)
 
 
-def _read(path: str | Path) -> np.ndarray:
-    """The image as floats in [0, 1]: (H, W) gray or (H, W, channels)."""
-    from matplotlib.image import imread  # PNG natively; JPEG and others through Pillow
+# An image whose grey levels span less than this (4 of 255 levels) is taken as blank.
+MIN_CONTRAST = 4 / 255
+
+
+def _read_grey(path: str | Path) -> tuple[Any, float]:
+    """The image as a grey Pillow image, transparency composited onto white paper, and the
+    value of white in it: ("L", 255) for 8-bit images, ("F", 65535) for 16-bit ones."""
+    import warnings
+
+    from PIL import Image
 
     try:
-        pixels = imread(path)
+        with warnings.catch_warnings():  # Pillow only warns between 1x and 2x its limit
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image.load()
+                if image.mode.startswith("I"):  # 16-bit (or 32-bit) grey
+                    return image.convert("F"), 65535.0
+                if image.mode == "F":
+                    return image, 1.0
+                if "A" in image.mode or "transparency" in image.info:
+                    paper = Image.new("RGBA", image.size, "white")
+                    return Image.alpha_composite(paper, image.convert("RGBA")).convert("L"), 255.0
+                return image.convert("L"), 255.0  # L = 0.299 R + 0.587 G + 0.114 B
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise UsageError(f"cannot read image {path}: {error}") from None
     except (OSError, ValueError, SyntaxError) as error:  # Pillow raises all three
         raise UsageError(f"cannot read image {path}: {error}") from None
-    if pixels.dtype.kind in "ui":
-        return pixels / np.iinfo(pixels.dtype).max
-    return pixels.astype(np.float64)
+
+
+def _edges(width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """The boxes of the first and last row and column of a width x height image."""
+    return [(0, 0, width, 1), (0, height - 1, width, height), (0, 0, 1, height),
+            (width - 1, 0, width, height)]
 
 
 def _pad_to_square(pixels: np.ndarray, background: float) -> np.ndarray:
-    """Pad the shorter side equally on both ends, so resizing keeps the aspect ratio."""
+    """Pad the shorter side equally on both ends, so the picture keeps its aspect ratio."""
     height, width = pixels.shape
     extra = abs(height - width)
     pad = ((extra // 2, extra - extra // 2), (0, 0))
     return np.pad(pixels, pad if height < width else pad[::-1], constant_values=background)
-
-
-def _resize(pixels: np.ndarray, side: int) -> np.ndarray:
-    """Area resampling (each output pixel is the mean of the input it covers), via Pillow."""
-    from PIL import Image  # installed with matplotlib
-
-    image = Image.fromarray(pixels.astype(np.float32))
-    return np.asarray(image.resize((side, side), Image.Resampling.BOX), dtype=np.float32)

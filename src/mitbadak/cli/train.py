@@ -4,13 +4,18 @@ Fashion-MNIST and keep the whole run.
 Writes into ``--out`` (default ``runs/<dataset>-<date>-<time>``): ``last.npz`` (the checkpoint
 after the latest epoch), ``best.npz`` (the one with the best test accuracy), ``history.json``,
 ``history.csv`` and ``curves.png``. ``--resume DIR/last.npz`` continues such a run with its
-saved settings, bit for bit as if it had not stopped.
+saved settings, bit for bit as if it had not stopped; with ``--epochs N`` it trains it further
+(`_replan_cosine` says what that means for a cosine schedule). A command never replaces a
+later checkpoint or another run's without ``--overwrite``; when it stops early (Ctrl-C, a full
+disk) it says what is saved and the command that continues.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import shlex
 import sys
 import time
 from datetime import datetime
@@ -54,6 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                "  mitbadak train                                   # digits, built in\n"
                "  mitbadak train --dataset fashion-mnist --hidden 256,128,100 --out runs/f\n"
                "  mitbadak train --resume runs/f/last.npz --epochs 30   # 10 more epochs\n"
+               "  mitbadak train --resume runs/f/best.npz --out runs/g  # from the best epoch\n"
                "  mitbadak train --model simple-cnn --dataset fashion-mnist")
     parser.add_argument("--model", choices=MODELS,
                         help="the network (default: mlp); --hidden, --activation, --batchnorm "
@@ -83,78 +89,221 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="learning rate (default: the optimizer's own, 0.001 for adam)")
     parser.add_argument("--schedule", choices=("constant", "cosine"),
                         help="learning rate over the epochs: constant, or cosine annealing "
-                             "from --lr down to 0 at the last epoch (default: constant)")
+                             "from --lr down to 0 at the last epoch (default: constant). "
+                             "Trained further (--resume with a new --epochs N), a constant "
+                             "schedule keeps its lr; a cosine one starts a new cosine from the "
+                             "lr it is at down to 0 at epoch N, or, if it had finished (lr 0), "
+                             "from --lr again (a warm restart)")
     parser.add_argument("--epochs", type=_positive_int, metavar="N",
                         help="epochs in all (default for digits, mnist, fashion-mnist: "
                              "40, 10, 20 (mlp); 30, 10, 10 (simple-cnn); 30, 10, 15 (deep-cnn); "
-                             "with --resume, the run's own)")
+                             "with --resume, the run's own; more trains it further, see "
+                             "--schedule)")
     parser.add_argument("--batch-size", type=_positive_int, metavar="B",
                         help="samples per update (default: 32 for digits, 100 otherwise)")
-    parser.add_argument("--seed", type=int, metavar="S",
+    parser.add_argument("--seed", type=seed, metavar="S",
                         help="seed of the weights, the shuffling and dropout (default: 0)")
     parser.add_argument("--out", metavar="DIR",
                         help="output directory (default: runs/<dataset>-<date>-<time>; with "
                              "--resume, the checkpoint's directory)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="let the run replace the last.npz already in --out (another run, "
+                             "or a later epoch than the --resume checkpoint); refused otherwise")
     parser.add_argument("--resume", metavar="CKPT",
-                        help="continue the run saved in CKPT (its last.npz) with its saved "
-                             "settings; only --epochs, --out, --data-dir and --quiet apply")
+                        help="continue the run saved in CKPT (its last.npz, or best.npz with "
+                             "--out) with its saved settings; only --epochs, --out, "
+                             "--overwrite, --data-dir and --quiet apply")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar and no line per epoch, only the summary")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from mitbadak.cli._common import EVAL_BATCH_SIZE, load_checkpoint, load_data
-    from mitbadak.training.checkpoint import CheckpointError
+    from mitbadak.cli._common import EVAL_BATCH_SIZE, load_checkpoint, load_data, output_dir
     from mitbadak.training.trainer import Trainer, TrainingDiverged
-    from mitbadak.viz.figures import learning_curves
 
     if args.resume is None:
-        settings = _new_settings(args)
+        settings, resumed = _new_settings(args), None
         out = Path(args.out or f"runs/{settings['dataset']}-{datetime.now():%Y%m%d-%H%M%S}")
-        if (out / "last.npz").exists():
-            raise UsageError(f"{out} already holds a run (last.npz): choose another --out, or "
-                             f"continue it with --resume {out / 'last.npz'}")
+        if (out / "last.npz").exists() and not args.overwrite:
+            raise UsageError(f"{out} already holds a run (last.npz): choose another --out, "
+                             f"continue it with --resume {out / 'last.npz'}, or replace it "
+                             "with --overwrite")
     else:
-        settings = _resumed_settings(args, load_checkpoint(args.resume).meta)
+        resumed = load_checkpoint(args.resume)
+        settings = _resumed_settings(args, resumed.meta)
         out = Path(args.out) if args.out else Path(args.resume).parent
+        if not args.overwrite:
+            _refuse_to_overwrite(out, args.resume, resumed.meta.get("training"))
+    output_dir(out)
 
     (x_train, t_train), test_data = load_data(settings["dataset"], args.data_dir, args.quiet,
                                               flatten=settings["model"] == "mlp")
+    _check_size(settings, x_train.shape[1:])
     model, optimizer, scheduler = _build(settings, x_train.shape[1:])
-    trainer = Trainer(model, optimizer, (x_train, t_train), test_data,
-                      batch_size=settings["batch_size"], scheduler=scheduler, out_dir=out,
-                      quiet=args.quiet, meta={"settings": settings},
-                      eval_batch_size=EVAL_BATCH_SIZE)
-    if args.resume is not None:
-        try:  # the weights, optimizer, schedule, shuffling, dropout and history
-            trainer.resume(args.resume)
-        except CheckpointError as error:
-            raise UsageError(str(error)) from None
-        if trainer.epoch >= settings["epochs"]:
-            raise UsageError(f"{args.resume} has completed {trainer.epoch} epochs already; "
-                             f"ask for more with --epochs N (N > {trainer.epoch})")
+    try:
+        trainer = Trainer(model, optimizer, (x_train, t_train), test_data,
+                          batch_size=settings["batch_size"], scheduler=scheduler, out_dir=out,
+                          quiet=args.quiet, meta={"settings": settings},
+                          eval_batch_size=EVAL_BATCH_SIZE)
+    except ValueError as error:  # data or a batch size the model cannot train on
+        raise UsageError(str(error)) from None
+    if resumed is not None:
+        _resume(trainer, args.resume, settings, resumed.meta["settings"].get("epochs"))
+    first = trainer.epoch
 
     start = time.perf_counter()
     try:
-        history = trainer.fit(settings["epochs"])
+        trainer.fit(settings["epochs"])
+        seconds = time.perf_counter() - start
+        figure = _draw(trainer.history, settings, out)
     except TrainingDiverged as error:
         print(f"mitbadak train: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        if trainer.epoch:
-            print(f"interrupted after epoch {trainer.epoch}; continue with: mitbadak train "
-                  f"--resume {trainer.checkpoint_path}", file=sys.stderr)
-        return 130
-    seconds = time.perf_counter() - start
-    figure = learning_curves(history, out / "curves.png", title=_title(settings))
-    best = max(range(len(history.epoch)), key=history.test_accuracy.__getitem__)
-    print(f"{_title(settings)}: {trainer.epoch} epochs ({seconds:.1f} s)\n"
-          f"test accuracy {history.test_accuracy[-1]:.4f} (train {history.train_accuracy[-1]:.4f}"
-          f"); best {history.test_accuracy[best]:.4f} at epoch {history.epoch[best]}\n"
-          f"run saved in {out}/: last.npz, best.npz, history.json, history.csv\n"
-          f"figure: {figure}")
+        return _interrupted(trainer, args, settings, first)
+    except OSError as error:  # the disk filled, the directory was removed, ...
+        from mitbadak.cli import describe_error
+
+        print(f"mitbadak train: error: cannot save the run in {out}: {describe_error(error)}; "
+              f"{_standing(trainer, args, settings, first)}", file=sys.stderr)
+        return 2
+    print(_summary(trainer, settings, seconds, figure))
     return 0
+
+
+def _refuse_to_overwrite(out: Path, resume: str, training: dict[str, Any] | None) -> None:
+    """``--resume CKPT`` writes out/last.npz: refuse when that file is another point of the run
+    (a later epoch, when CKPT is best.npz) or of another run, which it would destroy."""
+    from mitbadak.training.checkpoint import CheckpointError, load
+
+    last = out / "last.npz"
+    if not last.exists() or last.samefile(resume):
+        return
+    try:
+        there = load(last).meta.get("training")
+    except CheckpointError:
+        there = None
+    if there is not None and there == training:  # the same state: nothing would be lost
+        return
+    held = f" (epoch {there['epoch']})" if there else ""
+    raise UsageError(f"{last}{held} would be overwritten by the run resumed from {resume}; "
+                     f"pass --out NEW_DIR to continue it there, or --overwrite to replace {last}")
+
+
+def _resume(trainer: Any, path: str, settings: dict[str, Any], planned: int | None) -> None:
+    """Restore the run saved in ``path`` into ``trainer``; re-plan a cosine schedule when the
+    run is trained further (``settings["epochs"]`` is not the ``planned`` end)."""
+    from mitbadak.training.checkpoint import CheckpointError
+
+    scheduler = trainer.scheduler
+    first_lrs = None if scheduler is None else list(scheduler.base_lrs)
+    try:  # the weights, optimizer, schedule, shuffling, dropout and history
+        trainer.resume(path)
+    except CheckpointError as error:
+        raise UsageError(str(error)) from None
+    if trainer.epoch >= settings["epochs"]:
+        raise UsageError(f"{path} has completed {trainer.epoch} epochs already; "
+                         f"ask for more with --epochs N (N > {trainer.epoch})")
+    if first_lrs is not None and planned is not None and settings["epochs"] != planned:
+        _replan_cosine(scheduler, trainer.epoch, planned, settings["epochs"], first_lrs)
+
+
+def _replan_cosine(scheduler: Any, done: int, planned: int, epochs: int,
+                   first_lrs: list[float]) -> None:
+    """What "train it further" means for a cosine schedule: a new cosine over the epochs left,
+    from the learning rate the run is at (the one its next epoch would have used) down to 0 at
+    epoch ``epochs``. A run that had finished (``done == planned``) is at lr 0, so its new
+    cosine starts from its first learning rate again: a warm restart (SGDR, Loshchilov and
+    Hutter 2016). (Keeping the old cosine would run the next epoch at lr 0 and then climb.)"""
+    start = first_lrs if done >= planned else scheduler.get_last_lr()
+    scheduler.load_state_dict({**scheduler.state_dict(), "base_lrs": start,
+                               "T_max": epochs - done, "last_epoch": 0})
+
+
+def _draw(history: Any, settings: dict[str, Any], out: Path) -> Path:
+    from mitbadak.viz.figures import learning_curves
+
+    return learning_curves(history, out / "curves.png", title=_title(settings))
+
+
+def _summary(trainer: Any, settings: dict[str, Any], seconds: float, figure: Path) -> str:
+    from mitbadak.training.trainer import best_epoch
+
+    history, out = trainer.history, trainer.out_dir
+    best = best_epoch(history)
+    accuracy = history.test_accuracy[history.epoch.index(best)]
+    files = ["last.npz", "history.json", "history.csv"]
+    if trainer.best_path == out / "best.npz":
+        files.insert(1, "best.npz")
+        where = ""
+    elif trainer.best_path is not None:
+        where = f" (its checkpoint: {trainer.best_path})"
+    else:
+        where = " (its checkpoint was not kept)"
+    return (f"{_title(settings)}: {trainer.epoch} epochs ({seconds:.1f} s)\n"
+            f"test accuracy {history.test_accuracy[-1]:.4f} (train "
+            f"{history.train_accuracy[-1]:.4f}); best {accuracy:.4f} at epoch {best}{where}\n"
+            f"run saved in {out}/: {', '.join(files)}\n"
+            f"figure: {figure}")
+
+
+def _interrupted(trainer: Any, args: argparse.Namespace, settings: dict[str, Any],
+                 first: int) -> int:
+    """Ctrl-C: bring the history files and curves.png in line with the newest checkpoint (if
+    this command wrote one), then say what is saved and how to continue."""
+    figure = ""
+    if trainer.saved_epoch > first:
+        history = trainer.saved_history()
+        history.write(trainer.out_dir)
+        figure = f"; figure: {_draw(history, settings, trainer.out_dir)}"
+    print(f"interrupted: {_standing(trainer, args, settings, first)}{figure}", file=sys.stderr)
+    return 130
+
+
+def _standing(trainer: Any, args: argparse.Namespace, settings: dict[str, Any],
+              first: int) -> str:
+    """What a run that stopped early has saved, and the exact command that continues it (or
+    that nothing is left to do). ``first``: the epoch this command started from."""
+    epochs = settings["epochs"]
+    if trainer.saved_epoch >= epochs:
+        return (f"the run is complete ({trainer.saved_path} holds epoch {trainer.saved_epoch} "
+                f"of {epochs}); nothing is left to do")
+    if trainer.saved_epoch == first:
+        saved = ("nothing was saved (no epoch finished)" if trainer.saved_path is None else
+                 f"nothing new was saved ({trainer.saved_path} holds epoch {first})")
+        return f"{saved}; run the same command again: mitbadak {shlex.join(args.argv)}"
+    command = ["mitbadak", "train", "--resume", str(trainer.saved_path)]
+    if args.data_dir is not None:
+        command += ["--data-dir", args.data_dir]
+    return (f"epoch {trainer.saved_epoch} of {epochs} is saved in {trainer.saved_path}; "
+            f"continue with: {shlex.join(command)}")
+
+
+def _check_size(settings: dict[str, Any], input_shape: tuple[int, ...]) -> None:
+    """Refuse an MLP this machine cannot hold, before allocating it, saying how big it would
+    be: its parameters in float32, times 4 (weights, gradients and up to two moments of the
+    optimizer). The book's CNNs have a fixed, small size."""
+    if settings["model"] != "mlp":
+        return
+    hidden = settings["hidden"]
+    widths = [math.prod(input_shape), *hidden, len(CLASSES[settings["dataset"]])]
+    parameters = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(widths, widths[1:]))
+    if settings["batchnorm"]:
+        parameters += 4 * sum(hidden)  # gamma, beta, running mean and variance
+    need, have = 4 * 4 * parameters, _physical_memory()
+    if need > have:
+        raise UsageError(f"--hidden {','.join(map(str, hidden))}: the model would have "
+                         f"{parameters:,} parameters and need about {need / 1e9:.1f} GB to "
+                         f"train, more than this machine's {have / 1e9:.1f} GB")
+
+
+def _physical_memory() -> int:
+    """This machine's memory in bytes (64 GB where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return 64 * 10**9
 
 
 def _new_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -180,8 +329,8 @@ def _resumed_settings(args: argparse.Namespace, meta: dict[str, Any]) -> dict[st
     ignored = [_flag(k) for k in DEFAULTS if k != "epochs" and getattr(args, k) is not None]
     if ignored:
         raise UsageError(f"--resume continues a run with its saved settings; drop "
-                         f"{', '.join(ignored)} (only --epochs, --out, --data-dir and --quiet "
-                         "apply)")
+                         f"{', '.join(ignored)} (only --epochs, --out, --overwrite, --data-dir "
+                         "and --quiet apply)")
     settings = {"model": "mlp", **meta["settings"]}  # runs saved before --model: MLPs
     if args.epochs is not None:
         settings["epochs"] = args.epochs
@@ -281,3 +430,8 @@ def _probability(text: str) -> float:
 
 def _positive_int(text: str) -> int:
     return _number(text, lambda v: v > 0, "a positive integer", int)
+
+
+def seed(text: str) -> int:
+    """A random seed: an integer >= 0 (NumPy's generators take no negative seed)."""
+    return _number(text, lambda v: v >= 0, "an integer >= 0", int)

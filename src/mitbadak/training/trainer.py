@@ -24,8 +24,9 @@ How it differs from the book's ``common/trainer.py``:
 * A NaN or infinite loss stops the run with an error naming the epoch and iteration
   (`TrainingDiverged`), before the weights are updated with it, so the last checkpoint stays
   good; NumPy's overflow warnings, which only foreshadow it, are silenced.
-* With an ``out_dir``, each epoch ends by writing ``last.npz`` (and ``best.npz`` when the test
-  accuracy is the best so far), ``history.json`` and ``history.csv``.
+* With an ``out_dir``, each epoch ends by writing ``best.npz`` when its test accuracy is
+  higher than every earlier epoch's (`best_epoch`: the first epoch to reach the best accuracy;
+  a later tie does not replace it), then ``last.npz``, ``history.json`` and ``history.csv``.
 * An optional learning-rate ``scheduler`` (`mitbadak.optim.lr_scheduler`) steps once per
   epoch.
 * `Trainer.resume` restores the weights, BatchNorm's running statistics, the optimizer's
@@ -41,8 +42,11 @@ import io
 import json
 import math
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -55,7 +59,7 @@ from mitbadak.autograd.random import default_generator
 from mitbadak.autograd.tensor import Tensor
 from mitbadak.data import DataLoader
 from mitbadak.fileio import atomic_write
-from mitbadak.nn import Module
+from mitbadak.nn import BatchNorm1d, Module
 from mitbadak.optim import Optimizer
 from mitbadak.optim.lr_scheduler import LRScheduler
 from mitbadak.training import checkpoint
@@ -105,8 +109,9 @@ class Trainer:
     """Trains ``model`` with ``optimizer`` on ``train_data`` = (x, t), evaluating on both
     sets after every epoch (see the module docstring).
 
-    ``batch_size``: samples per update; when the last batch of an epoch would hold a single
-    sample it is dropped (BatchNorm cannot train on a batch of one). ``seed`` seeds the
+    ``batch_size``: samples per update; when the model has a `BatchNorm1d` (which cannot
+    train on a batch of one: its variance is 0) and the last batch of an epoch would hold a
+    single sample, that batch is dropped; no other model drops anything. ``seed`` seeds the
     shuffling; None draws it from mitbadak's default generator, so ``mb.manual_seed`` fixes
     the whole run. ``out_dir``: where checkpoints and the history go (None: nowhere).
     ``scheduler``: a learning-rate schedule of ``optimizer``, stepped after each epoch.
@@ -137,14 +142,23 @@ class Trainer:
         self.scheduler = scheduler
         self.test_data = test_data
         x, t = train_data
-        self.loader = DataLoader(x, t, batch_size, shuffle=True,
-                                 drop_last=len(x) % batch_size == 1, seed=seed)
+        self.loader = DataLoader(x, t, batch_size, shuffle=True, seed=seed)
+        self.loader.drop_last = _drops_a_batch_of_one(model, self.loader)
+        if len(test_data[0]) == 0:
+            raise ValueError("the test set is empty (0 samples): there is nothing to evaluate "
+                             "the model on after each epoch")
         self.out_dir = None if out_dir is None else Path(out_dir)
         self.quiet = quiet
         self.meta = dict(meta or {})
         self.eval_batch_size = eval_batch_size
         self.train_eval_data = (x[:train_eval_samples], t[:train_eval_samples])
         self.history = History()
+        # The newest checkpoint of this run (the one resumed from, then out_dir/last.npz), the
+        # epoch and history it holds, and the checkpoint of the best epoch (None: not kept).
+        self.saved_epoch = 0
+        self.saved_path: Path | None = None
+        self._saved_history = self.history.to_dict()
+        self.best_path: Path | None = None
 
     @property
     def epoch(self) -> int:
@@ -217,26 +231,42 @@ class Trainer:
                   f"acc {h.train_accuracy[-1]:.4f} | test loss {h.test_loss[-1]:.4f} "
                   f"acc {h.test_accuracy[-1]:.4f} | {h.seconds[-1]:.2f} s", flush=True)
 
+    def saved_history(self) -> History:
+        """The history as the newest checkpoint holds it (the in-memory one may be ahead: the
+        losses of an epoch cut short, an epoch whose save failed)."""
+        return History.from_dict(self._saved_history)
+
     def _save(self) -> None:
-        meta = {**self.meta, "training": {
+        """Write best.npz (if this epoch is the best), then last.npz, then the history, with
+        Ctrl-C held until all are written. (A crash between two writes leaves last.npz at the
+        previous epoch, from which the resumed run redoes this one, best.npz included.)"""
+        out, meta = self.out_dir, self._checkpoint_meta()
+        assert out is not None  # called only with an out_dir
+        with _interrupts_held():
+            if self.epoch == best_epoch(self.history):
+                self.best_path = checkpoint.save(out / "best.npz", self.model, self.optimizer,
+                                                 **meta)
+            self.saved_path = checkpoint.save(out / "last.npz", self.model, self.optimizer,
+                                              **meta)
+            self.saved_epoch, self._saved_history = self.epoch, meta["training"]["history"]
+            self.history.write(out)
+
+    def _checkpoint_meta(self) -> dict[str, Any]:
+        return {**self.meta, "training": {
             "epoch": self.epoch,
             "loader": self.loader.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "history": self.history.to_dict(),
         }}
-        checkpoint.save(self.checkpoint_path, self.model, self.optimizer, **meta)
-        if self.history.test_accuracy[-1] >= max(self.history.test_accuracy):
-            checkpoint.save(self.out_dir / "best.npz", self.model, self.optimizer, **meta)
-        self.history.write(self.out_dir)
 
     def _divergence(self, what: str) -> str:
         lr = self.optimizer.param_groups[0]["lr"]
-        if self.checkpoint_path is None:
+        if self.saved_path is not None:
+            kept = f"the last good checkpoint is {self.saved_path} (epoch {self.saved_epoch})"
+        elif self.out_dir is None:
             kept = "no checkpoints are written without an output directory"
-        elif self.epoch == 0:
-            kept = "no epoch finished, so there is no checkpoint"
         else:
-            kept = f"the last good checkpoint is {self.checkpoint_path} (epoch {self.epoch})"
+            kept = "no epoch finished, so there is no checkpoint"
         return (f"training diverged: {what}; {kept}. Try a smaller learning rate "
                 f"(it is {lr:g}).")
 
@@ -268,7 +298,87 @@ class Trainer:
             self.scheduler.load_state_dict(training["scheduler"])
         self.history = History.from_dict(training["history"])
         default_generator().bit_generator.state = saved.rng_state
+        self.saved_epoch, self.saved_path = self.epoch, Path(path)
+        self._saved_history = training["history"]
+        self.best_path = self._locate_best(Path(path))
         return saved
+
+    def _locate_best(self, resumed: Path) -> Path | None:
+        """The checkpoint of the best epoch so far, after resuming from ``resumed``: out_dir's
+        best.npz if it holds that epoch of this run; else, when the resumed epoch is the best,
+        out_dir/best.npz written now (a run continued in a new directory has its best there
+        too); else the best.npz beside ``resumed`` if it holds that epoch; else None."""
+        best = best_epoch(self.history)
+        if best is None:
+            return None
+        mine = None if self.out_dir is None else self.out_dir / "best.npz"
+        if mine is not None and _holds_epoch(mine, best, self.history):
+            return mine
+        if mine is not None and best == self.epoch:
+            mine.parent.mkdir(parents=True, exist_ok=True)
+            return checkpoint.save(mine, self.model, self.optimizer, **self._checkpoint_meta())
+        beside = resumed.parent / "best.npz"
+        if _holds_epoch(beside, best, self.history):
+            return beside
+        return resumed if best == self.epoch else None
+
+
+def best_epoch(history: History) -> int | None:
+    """The first epoch that reached the best test accuracy of ``history`` (None before any):
+    the one best.npz holds and the summary names."""
+    accuracies = history.test_accuracy
+    return history.epoch[accuracies.index(max(accuracies))] if accuracies else None
+
+
+def _holds_epoch(path: Path, epoch: int, history: History) -> bool:
+    """Whether ``path`` is a checkpoint of epoch ``epoch`` of the run that ``history``
+    describes (same test accuracies up to that epoch)."""
+    if not path.is_file():
+        return False
+    generator = default_generator().bit_generator
+    state = generator.state  # rebuilding the saved model draws its initial weights from it
+    try:
+        training = checkpoint.load(path).meta.get("training") or {}
+    except checkpoint.CheckpointError:
+        return False
+    finally:
+        generator.state = state
+    saved = training.get("history") or {}
+    return (training.get("epoch") == epoch
+            and saved.get("test_accuracy") == history.test_accuracy[:epoch])
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise it: what the block writes is
+    written whole. (Only in the main thread, and only where Python's own handler is set.)"""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    held: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if held:
+        raise KeyboardInterrupt
+
+
+def _drops_a_batch_of_one(model: Module, loader: DataLoader) -> bool:
+    """Whether ``loader`` must drop an epoch's last batch because it holds one sample and the
+    model has a BatchNorm1d; refuses data and batch sizes with which such a model cannot train."""
+    samples, batch_size = len(loader.x), loader.batch_size
+    if samples == 0:
+        raise ValueError("the training set is empty (0 samples): there is nothing to train on")
+    if not any(isinstance(module, BatchNorm1d) for module in model.modules()):
+        return False
+    if batch_size == 1 or samples == 1:
+        raise ValueError(f"BatchNorm cannot train on batches of one sample (batch size "
+                         f"{batch_size}, {samples} training samples): use a batch size of 2 or "
+                         "more, or a model without BatchNorm")
+    return samples % batch_size == 1
 
 
 def fit(model: Module, optimizer: Optimizer, train_data: Data, test_data: Data, epochs: int,
