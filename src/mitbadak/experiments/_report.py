@@ -1,8 +1,10 @@
 """What every experiment shares: writing its numbers as JSON and its figures as PNG.
 
-matplotlib is imported here, lazily, with the non-interactive Agg backend (no display needed),
-so ``import mitbadak`` and the experiments' ``run`` functions never load it. Files are written
-atomically: a half-written figure or result never replaces a good one.
+Figures are drawn with matplotlib's object-oriented API (`mitbadak.viz.figures.new_figure`:
+a Figure on its own Agg canvas), never ``pyplot``: no display is needed, no global backend is
+changed (a notebook keeps its own), and ``import mitbadak`` and the experiments' ``run``
+functions never load matplotlib. Files are written atomically: a half-written figure or
+result never replaces a good one.
 """
 
 from __future__ import annotations
@@ -18,24 +20,18 @@ from typing import Any
 
 import numpy as np
 
+from mitbadak.viz.figures import new_figure
 from mitbadak.viz.graph import render
 
 DPI = 120
 
 
-def pyplot() -> Any:
-    """``matplotlib.pyplot`` with the Agg backend, imported on first use."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
-    """``plt.subplots`` with constrained layout (titles and labels never overlap)."""
-    return pyplot().subplots(nrows, ncols, layout="constrained", **kwargs)
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
+             **kwargs: Any) -> tuple[Any, Any]:
+    """(figure, axes) as ``plt.subplots`` gives them, with constrained layout, but from
+    `new_figure` (no pyplot). ``kwargs`` go to ``Figure.subplots`` (sharex, width_ratios...)."""
+    figure = new_figure(figsize=figsize)
+    return figure, figure.subplots(nrows, ncols, **kwargs)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
@@ -86,13 +82,9 @@ def write_json(data: Any, path: Path) -> Path:
 
 
 def save_figure(fig: Any, path: Path) -> Path:
-    """Save ``fig`` as a PNG at ``path`` and close it (figures hold memory until closed)."""
-    try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=DPI, bbox_inches="tight",
-                                                  format="png"))
-    finally:
-        pyplot().close(fig)
-    return path
+    """Save ``fig`` as a PNG at ``path`` (a figure not made by pyplot needs no closing)."""
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=DPI, bbox_inches="tight",
+                                                     format="png"))
 
 
 def write_dot(source: str, path: Path) -> list[Path]:
