@@ -10,11 +10,8 @@ import numpy as np
 from mitbadak.cli import UsageError
 from mitbadak.data import DatasetNotFoundError, DownloadError, load_dataset
 from mitbadak.training.checkpoint import Checkpoint, CheckpointError, load
-
-# Images per forward pass when evaluating. A CNN's feature maps for 1,000 images take ~0.5 GB
-# and outgrow the CPU caches (DeepConvNet evaluates 2.4x faster 100 at a time); an MLP does
-# not mind.
-EVAL_BATCH_SIZE = 100
+from mitbadak.training.evaluation import EVAL_BATCH_SIZE as EVAL_BATCH_SIZE  # the library's
+from mitbadak.training.registry import ARCHITECTURES
 
 
 def load_data(name: str, data_dir: str | None, quiet: bool = False, flatten: bool = True
@@ -38,14 +35,14 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
 
 
 def input_shape(saved: Checkpoint) -> tuple[int, ...]:
-    """The shape of one input of the checkpoint's model: (pixels,) for an MLP, (C, H, W) for
-    a convolutional network."""
+    """The shape of one input of the checkpoint's model, as its registered architecture
+    says: (pixels,) for an MLP, (C, H, W) for a convolutional network."""
     config = saved.model_config or {}
-    if "input_dim" in config:
-        return tuple(config["input_dim"])
-    if "input_size" in config:
-        return (config["input_size"],)
-    raise UsageError(f"{saved.path}: the checkpoint does not say what input its model takes")
+    try:
+        return ARCHITECTURES[config["type"]].input_shape(config)
+    except (KeyError, TypeError, ValueError):
+        raise UsageError(f"{saved.path}: the checkpoint does not say what input its model "
+                         "takes") from None
 
 
 def trained_dataset(saved: Checkpoint, override: str | None) -> str:
