@@ -205,7 +205,8 @@ def _build(settings: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[Any,
 
     mb.manual_seed(settings["seed"])
     classes = len(CLASSES[settings["dataset"]])
-    network = architecture(settings["model"]).cls
+    network: Any = architecture(settings["model"]).cls
+    model: nn.Module
     if network is nn.MLP:
         model = nn.MLP(math.prod(input_shape), settings["hidden"], classes,
                        activation=settings["activation"], init=settings["init"],

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -40,7 +41,8 @@ def make_optimizer(name: str, model: nn.Module, lr: float,
     ``weight_decay`` on the weight matrices alone (`optim.param_groups`), as the book's L2
     penalty sums ||W||^2 over the Affine weights but not the biases (nor BatchNorm's gamma and
     beta)."""
-    return optim.OPTIMIZERS[name](optim.param_groups(model.parameters(), weight_decay), lr=lr)
+    rule: Callable[..., optim.Optimizer] = optim.OPTIMIZERS[name]
+    return rule(optim.param_groups(model.parameters(), weight_decay), lr=lr)
 
 
 def diverged(history: History) -> bool:
@@ -58,10 +60,13 @@ def train(model: nn.Module, optimizer: optim.Optimizer, data: Split, *, batch_si
     loss and accuracy on ``data`` (``train_*``) and ``test`` (``test_*``) at epoch 0 and at
     every epoch's end.
     """
-    if (epochs is None) == (iterations is None):
-        raise ValueError("train: give either epochs or iterations")
     loader = DataLoader(*data, batch_size=batch_size, shuffle=True, seed=seed)
-    total = iterations if iterations is not None else epochs * len(loader)
+    if epochs is not None and iterations is None:
+        total = epochs * len(loader)
+    elif iterations is not None and epochs is None:
+        total = iterations
+    else:
+        raise ValueError("train: give either epochs or iterations")
     history = History()
     start = time.perf_counter()
 

@@ -67,9 +67,9 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
     conv = model.layers[0]
     before = conv.W.data[:, 0].copy()
     _, accuracy_before = evaluate(model, x_test, t_test)  # eval mode, in batches
-    steps = {"iterations": QUICK_ITERATIONS} if quick else {"epochs": EPOCHS}
+    epochs, iterations = (None, QUICK_ITERATIONS) if quick else (EPOCHS, None)
     history = train(model, optim.Adam(model.parameters(), lr=LR), (x, t), batch_size=BATCH,
-                    seed=seed, **steps)
+                    epochs=epochs, iterations=iterations, seed=seed)
     after = conv.W.data[:, 0].copy()
     with no_grad():
         activations = F.relu(conv(x_test[:1])).data[0]
