@@ -10,10 +10,12 @@ from mitbadak.experiments._training import make_optimizer
 
 
 def decay_one_step(optimizer, model):
-    """One step with every gradient 0, so whatever moves was moved by weight decay alone."""
-    before = {name: p.data.copy() for name, p in model.named_parameters()}
+    """One step with every gradient 0, so whatever moves was moved by weight decay alone
+    (every parameter made non-zero first: a zero bias would not move under decay either)."""
     for p in model.parameters():
+        p.data += 1.0
         p.grad = np.zeros_like(p.data)
+    before = {name: p.data.copy() for name, p in model.named_parameters()}
     optimizer.step()
     return {name: not np.array_equal(before[name], p.data)
             for name, p in model.named_parameters()}
