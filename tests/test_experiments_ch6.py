@@ -17,9 +17,9 @@ from mitbadak.data import DatasetNotFoundError, load_dataset
 from mitbadak.experiments import ExperimentError, compute, run_experiment
 from mitbadak.experiments import init_histograms as histograms_module
 from mitbadak.experiments._data import find_dataset, find_splits
-from mitbadak.experiments._plots import smooth
 from mitbadak.experiments._training import make_optimizer, train
 from mitbadak.nn import MLP
+from mitbadak.viz.figures import smooth_curve as smooth
 
 
 def test_optimizer_paths_match_the_book_and_sgd_trains_slowest():
@@ -97,12 +97,12 @@ def test_train_records_loss_per_iteration_and_accuracy_per_epoch():
     x, t = x[:250], t[:250]
     model = MLP(64, [20], 10)
     history = train(model, make_optimizer("sgd", model, 0.1), (x, t), batch_size=100, epochs=2,
-                    evaluate={"train": (x, t)})
+                    evaluate=True)
     assert len(history.loss) == 6  # 3 batches (100, 100, 50) per epoch
-    assert len(history.accuracy["train"]) == 3  # before training and after each epoch
+    assert len(history.train_accuracy) == 3  # before training and after each epoch
     history = train(model, make_optimizer("sgd", model, 0.1), (x, t), batch_size=100,
-                    iterations=4, evaluate={"train": (x, t)})
-    assert len(history.loss) == 4 and len(history.accuracy["train"]) == 2
+                    iterations=4, evaluate=True)
+    assert len(history.loss) == 4 and len(history.train_accuracy) == 2
 
 
 def test_weight_decay_applies_to_weights_only():

@@ -1,6 +1,7 @@
 """The experiment framework: registry, runner, JSON and figures, the command line, the gallery."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -86,8 +87,10 @@ def test_numbers_need_no_matplotlib():
     code = ("import sys, mitbadak, mitbadak.experiments as e; "
             "e.compute('perceptron', quick=True); e.compute('activations', quick=True); "
             "print('matplotlib' in sys.modules)")
+    here = str(Path(experiments.__file__).parents[2])  # this mitbadak, not an installed one
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=Path(__file__).parent)
+                          check=True, cwd=Path(__file__).parent,
+                          env={**os.environ, "PYTHONPATH": here})
     assert done.stdout.strip() == "False"
 
 

@@ -1,6 +1,7 @@
 """The fit loop: history, checkpoints each epoch, bit-exact resume, the NaN guard, helpers."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -231,9 +232,23 @@ def test_confusion_matrix():
 
 def test_smooth_curve():
     assert np.allclose(plot.smooth_curve(np.full(30, 2.0), window=5), 2.0)
-    assert np.allclose(plot.smooth_curve([0, 3, 0, 3, 0], window=3), [1.5, 1, 2, 1, 1.5])
     assert len(plot.smooth_curve(range(1000))) == 1000
     assert plot.smooth_curve([]).shape == (0,)
+
+
+def test_smooth_curve_is_the_books_by_hand():
+    """Window 3: Kaiser weights (a, 1, a) with a = I0(0) / I0(2) = 1 / I0(2), over the series
+    mirrored as the book does, [x2, x1 | x0 .. x4 | x4, x3] = [0, 3 | 0, 3, 0, 3, 0 | 0, 3]:
+    the last point sees itself repeated, the first does not."""
+    a = 1 / sum(1 / math.factorial(k) ** 2 for k in range(20))  # I0(2) = sum 1 / (k!)^2
+    n = 1 + 2 * a
+    expected = [6 * a / n, 3 / n, 6 * a / n, 3 / n, 3 * a / n]
+    assert plot.smooth_curve([0, 3, 0, 3, 0], window=3) == pytest.approx(expected, rel=1e-12)
+    impulse = np.zeros(31)
+    impulse[15] = 1.0  # the default window of 11 spreads a spike into the normalised window
+    w = np.kaiser(11, 2)
+    assert plot.smooth_curve(impulse)[10:21] == pytest.approx(w / w.sum(), rel=1e-12)
+    assert plot.smooth_curve(impulse)[:10].max() == 0 == plot.smooth_curve(impulse)[21:].max()
 
 
 def test_figures(tmp_path):

@@ -12,11 +12,9 @@ from mitbadak.cli import UsageError
 from mitbadak.data import CLASSES, DATASETS, DatasetNotFoundError, DownloadError, load_dataset
 from mitbadak.data.datasets import IMAGE_SIZE
 from mitbadak.training.checkpoint import Checkpoint, CheckpointError, load
+from mitbadak.training.evaluation import EVAL_BATCH_SIZE as EVAL_BATCH_SIZE  # the library's
+from mitbadak.training.registry import ARCHITECTURES
 
-# Images per forward pass when evaluating. A CNN's feature maps for 1,000 images take ~0.5 GB
-# and outgrow the CPU caches (DeepConvNet evaluates 2.4x faster 100 at a time); an MLP does
-# not mind.
-EVAL_BATCH_SIZE = 100
 IMAGE_SHAPES = {"digits": (8, 8), "mnist": IMAGE_SIZE, "fashion-mnist": IMAGE_SIZE}
 
 
@@ -82,14 +80,14 @@ def check_fits_dataset(saved: Checkpoint, dataset: object) -> None:
 
 
 def input_shape(saved: Checkpoint) -> tuple[int, ...]:
-    """The shape of one input of the checkpoint's model: (pixels,) for an MLP, (C, H, W) for
-    a convolutional network."""
+    """The shape of one input of the checkpoint's model, as its registered architecture
+    says: (pixels,) for an MLP, (C, H, W) for a convolutional network."""
     config = saved.model_config or {}
-    if "input_dim" in config:
-        return tuple(config["input_dim"])
-    if "input_size" in config:
-        return (config["input_size"],)
-    raise UsageError(f"{saved.path}: the checkpoint does not say what input its model takes")
+    try:
+        return ARCHITECTURES[config["type"]].input_shape(config)
+    except (KeyError, TypeError, ValueError):
+        raise UsageError(f"{saved.path}: the checkpoint does not say what input its model "
+                         "takes") from None
 
 
 def trained_dataset(saved: Checkpoint, override: str | None) -> str:

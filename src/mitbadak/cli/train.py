@@ -24,6 +24,7 @@ from typing import Any
 
 from mitbadak.cli import UsageError
 from mitbadak.data import CLASSES, DATASETS
+from mitbadak.training.registry import ARCHITECTURES, architecture
 
 # The settings of a run, with their defaults. The flags default to None so that a run can
 # tell which ones were given (``--resume`` takes the saved settings and refuses new ones);
@@ -34,12 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "lr": None, "schedule": "constant", "epochs": None, "batch_size": None, "seed": 0,
 }
 MLP_ONLY = ("hidden", "activation", "batchnorm", "dropout")  # a CNN run refuses these flags
-MODELS = {"mlp": "MLP", "simple-cnn": "SimpleConvNet", "deep-cnn": "DeepConvNet"}
-EPOCHS = {  # by model, then dataset: about where the test accuracy levels off
-    "mlp": {"digits": 40, "mnist": 10, "fashion-mnist": 20},
-    "simple-cnn": {"digits": 30, "mnist": 10, "fashion-mnist": 10},
-    "deep-cnn": {"digits": 30, "mnist": 10, "fashion-mnist": 15},
-}
+# From the architecture registry: --model name -> class name, and -> default epochs by dataset.
+MODELS = {arch.cli_name: arch.name for arch in ARCHITECTURES.values()}
+EPOCHS = {arch.cli_name: dict(arch.epochs) for arch in ARCHITECTURES.values()}
 BATCH_SIZE = {"digits": 32, "mnist": 100, "fashion-mnist": 100}  # digits: 1,437 images
 
 
@@ -319,6 +317,7 @@ def _new_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["epochs"] = EPOCHS[model][settings["dataset"]]
     if settings["batch_size"] is None:
         settings["batch_size"] = BATCH_SIZE[settings["dataset"]]
+    settings["weight_decay_on"] = "weights"  # see _build
     return settings
 
 
@@ -343,25 +342,32 @@ def _flag(setting: str) -> str:
 
 def _build(settings: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[Any, Any, Any]:
     """The model, optimizer and scheduler (or None) that ``settings`` describe, for inputs of
-    ``input_shape`` (pixels for the mlp, (C, H, W) for a CNN), seeded by ``settings["seed"]``."""
+    ``input_shape`` (pixels for the mlp, (C, H, W) for a CNN), seeded by ``settings["seed"]``.
+
+    Weight decay follows `optim.param_groups`: the weights are decayed, biases and
+    BatchNorm's gamma and beta are not. Runs saved before that policy (their settings lack
+    ``weight_decay_on``) decayed every parameter, and resume as they ran."""
     import mitbadak as mb
     from mitbadak import nn
-    from mitbadak.optim import OPTIMIZERS
+    from mitbadak.optim import OPTIMIZERS, param_groups
     from mitbadak.optim.lr_scheduler import CosineAnnealingLR
 
     mb.manual_seed(settings["seed"])
     classes = len(CLASSES[settings["dataset"]])
-    if settings["model"] == "mlp":
+    network: Any = architecture(settings["model"]).cls
+    model: nn.Module
+    if network is nn.MLP:
         model = nn.MLP(math.prod(input_shape), settings["hidden"], classes,
                        activation=settings["activation"], init=settings["init"],
                        batchnorm=settings["batchnorm"], dropout=settings["dropout"])
     else:
-        network = getattr(nn, MODELS[settings["model"]])
         model = network(input_dim=input_shape, output_size=classes, init=settings["init"])
-    options = {"weight_decay": settings["weight_decay"]}
-    if settings["lr"] is not None:
-        options["lr"] = settings["lr"]
-    optimizer = OPTIMIZERS[settings["optimizer"]](model.parameters(), **options)
+    options: dict[str, Any] = {} if settings["lr"] is None else {"lr": settings["lr"]}
+    if settings.get("weight_decay_on", "all") == "weights":
+        params: Any = param_groups(model.parameters(), settings["weight_decay"])
+    else:
+        params, options["weight_decay"] = model.parameters(), settings["weight_decay"]
+    optimizer = OPTIMIZERS[settings["optimizer"]](params, **options)
     cosine = settings["schedule"] == "cosine"
     return model, optimizer, CosineAnnealingLR(optimizer, settings["epochs"]) if cosine else None
 

@@ -1,8 +1,10 @@
 """What every experiment shares: writing its numbers as JSON and its figures as PNG.
 
-matplotlib is imported here, lazily, with the non-interactive Agg backend (no display needed),
-so ``import mitbadak`` and the experiments' ``run`` functions never load it. Files are written
-atomically: a half-written figure or result never replaces a good one.
+Figures are drawn with matplotlib's object-oriented API (`mitbadak.viz.figures.new_figure`:
+a Figure on its own Agg canvas), never ``pyplot``: no display is needed, no global backend is
+changed (a notebook keeps its own), and ``import mitbadak`` and the experiments' ``run``
+functions never load matplotlib. Files are written atomically: a half-written figure or
+result never replaces a good one.
 """
 
 from __future__ import annotations
@@ -11,41 +13,24 @@ import json
 import math
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from mitbadak import fileio
+from mitbadak.viz.figures import new_figure
 from mitbadak.viz.graph import render
 
 DPI = 120
 
 
-def pyplot() -> Any:
-    """``matplotlib.pyplot`` with the Agg backend, imported on first use."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
-    """``plt.subplots`` with constrained layout (titles and labels never overlap)."""
-    return pyplot().subplots(nrows, ncols, layout="constrained", **kwargs)
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> Path:
-    """Call ``write(file)`` on a temporary file next to ``path``, then move it into place
-    (`mitbadak.fileio.atomic_write`)."""
-    return fileio.atomic_write(path, write)
-
-
-def write_bytes(path: Path, data: bytes) -> Path:
-    return fileio.atomic_write(path, data)
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
+             **kwargs: Any) -> tuple[Any, Any]:
+    """(figure, axes) as ``plt.subplots`` gives them, with constrained layout, but from
+    `new_figure` (no pyplot). ``kwargs`` go to ``Figure.subplots`` (sharex, width_ratios...)."""
+    figure = new_figure(figsize=figsize)
+    return figure, figure.subplots(nrows, ncols, **kwargs)
 
 
 def jsonable(value: Any) -> Any:
@@ -76,28 +61,25 @@ def to_json(value: Any, indent: str = "") -> str:
 
 
 def write_json(data: Any, path: Path) -> Path:
-    return write_bytes(path, (to_json(data) + "\n").encode())
+    return fileio.atomic_write(path, (to_json(data) + "\n").encode())
 
 
 def save_figure(fig: Any, path: Path) -> Path:
-    """Save ``fig`` as a PNG at ``path`` and close it (figures hold memory until closed)."""
-    try:
-        atomic_write(path, lambda file: fig.savefig(file, dpi=DPI, bbox_inches="tight",
-                                                   format="png"))
-    finally:
-        pyplot().close(fig)
-    return path
+    """Save ``fig`` as a PNG at ``path`` (a figure not made by pyplot needs no closing)."""
+    return fileio.atomic_write(path, lambda file: fig.savefig(file, dpi=DPI, bbox_inches="tight",
+                                                            format="png"))
 
 
 def write_dot(source: str, path: Path) -> list[Path]:
     """Write Graphviz DOT text to ``path`` (.dot) and, if the ``dot`` program is installed,
     render it next to it as .svg and .png. Without ``dot``, say how to render it later."""
-    written = [write_bytes(path, source.encode())]
+    written = [fileio.atomic_write(path, source.encode())]
     if shutil.which("dot") is None:
         print(f"note: Graphviz's `dot` was not found; wrote {path} only. Render it with "
               f"`dot -Tpng {path} -o {path.with_suffix('.png')}` after installing Graphviz "
               "(e.g. apt-get install graphviz).", file=sys.stderr)
         return written
     for fmt, dpi in (("svg", None), ("png", DPI)):
-        written.append(write_bytes(path.with_suffix(f".{fmt}"), render(source, fmt, dpi=dpi)))
+        rendered = render(source, fmt, dpi=dpi)
+        written.append(fileio.atomic_write(path.with_suffix(f".{fmt}"), rendered))
     return written

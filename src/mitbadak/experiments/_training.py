@@ -1,105 +1,100 @@
-"""The training loop the chapter-6 experiments share, written out in full for the lesson.
+"""How the chapter-6 experiments train: `train_step` (the library's one training step) over a
+shuffled `DataLoader`, for a number of epochs or of iterations, into a `History`.
 
-Each iteration is the book's four steps: forward pass and loss, ``zero_grad``, ``backward``,
-``step``. `train` records the loss of every iteration's batch (the one its update was computed
-from) and, when given evaluation sets, their accuracy before training and after every epoch,
-in eval mode (BatchNorm's running statistics, no dropout).
+`train` records the loss of every iteration's batch (the one its update was computed from)
+and, with ``evaluate=True``, the loss and accuracy on the training set (and on ``test``, if
+given) before training (epoch 0) and after every epoch, from `evaluate` (eval mode: BatchNorm's
+running statistics, no dropout).
 
 Two differences from the book's scripts, both deliberate: an epoch is one pass over the
-shuffled training set (`DataLoader`), where the book draws every batch with replacement; and
-weight decay is the optimizer's ``weight_decay`` on the weight matrices only (`make_optimizer`),
-which gives the same gradient as the book's 0.5 * lambda * ||W||^2 added to the loss, but the
+shuffled training set, where the book draws every batch with replacement; and weight decay is
+the optimizer's ``weight_decay`` on the weight matrices only (`optim.param_groups`), which
+gives the same gradient as the book's 0.5 * lambda * ||W||^2 added to the loss, but the
 recorded loss leaves the penalty out.
 
 A run that diverges (the loss overflows to inf or NaN, as the book's no-BatchNorm network does
-at weight scale 1) is part of what some experiments show, so NumPy's overflow warnings are
-silenced and the run is marked ``diverged`` instead; it keeps going, at chance accuracy.
+at weight scale 1) is part of what some experiments show, so where the `Trainer` stops, a run
+here goes on: `train_step` refuses to update from a non-finite loss, the loss is recorded as
+it is (`diverged` tells), and the next batch is tried. NumPy's overflow warnings are silenced.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
 
 import numpy as np
 
-from mitbadak import functional as F
 from mitbadak import nn, optim
-from mitbadak.autograd.grad_mode import no_grad
 from mitbadak.data import DataLoader
+from mitbadak.training.evaluation import evaluate as evaluate_model
+from mitbadak.training.history import History
+from mitbadak.training.step import TrainingDiverged, train_step
 
 Split = tuple[np.ndarray, np.ndarray]
 
 
-@dataclass
-class History:
-    """What one training run recorded."""
-
-    loss: list[float] = field(default_factory=list)
-    """The training loss of each iteration's batch."""
-    accuracy: dict[str, list[float]] = field(default_factory=dict)
-    """Per evaluation set: the accuracy before training, then after each epoch."""
-    diverged: bool = False
-    """Whether the loss ever became inf or NaN."""
-
-
 def make_optimizer(name: str, model: nn.Module, lr: float,
                    weight_decay: float = 0.0) -> optim.Optimizer:
-    """Optimizer ``name`` (a key of ``optim.OPTIMIZERS``) over ``model``'s parameters.
-
-    ``weight_decay`` applies to the weight matrices alone, as the book's L2 penalty sums
-    ||W||^2 over the Affine weights but not the biases (nor BatchNorm's gamma and beta): two
-    parameter groups, one with the decay and one without.
-    """
-    params = list(model.parameters())
-    groups = [{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
-              {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
-    return optim.OPTIMIZERS[name]([g for g in groups if g["params"]], lr=lr)
+    """Optimizer ``name`` (a key of ``optim.OPTIMIZERS``) over ``model``'s parameters, with
+    ``weight_decay`` on the weight matrices alone (`optim.param_groups`), as the book's L2
+    penalty sums ||W||^2 over the Affine weights but not the biases (nor BatchNorm's gamma and
+    beta)."""
+    rule: Callable[..., optim.Optimizer] = optim.OPTIMIZERS[name]
+    return rule(optim.param_groups(model.parameters(), weight_decay), lr=lr)
 
 
-def accuracy(model: nn.Module, x: np.ndarray, t: np.ndarray) -> float:
-    """``model``'s accuracy on ``(x, t)`` in eval mode; the model is left in training mode."""
-    model.eval()
-    with no_grad():
-        score = F.accuracy(model(x), t)
-    model.train()
-    return score
+def diverged(history: History) -> bool:
+    """Whether the loss ever became inf or NaN."""
+    return not all(math.isfinite(value) for value in history.loss)
 
 
 def train(model: nn.Module, optimizer: optim.Optimizer, data: Split, *, batch_size: int,
-          epochs: int | None = None, iterations: int | None = None,
-          evaluate: Mapping[str, Split] | None = None, seed: int = 0) -> History:
+          epochs: int | None = None, iterations: int | None = None, evaluate: bool = False,
+          test: Split | None = None, seed: int = 0) -> History:
     """Train ``model`` on ``data`` for ``epochs`` passes or ``iterations`` batches (give one).
 
     Batches come from a `DataLoader` shuffled by ``seed``, so runs with the same seed see the
-    same batches in the same order, whatever the model or optimizer. ``evaluate`` maps names
-    (such as "train" and "test") to the sets whose accuracy is recorded at every epoch's end.
+    same batches in the same order, whatever the model or optimizer. ``evaluate``: record the
+    loss and accuracy on ``data`` (``train_*``) and ``test`` (``test_*``) at epoch 0 and at
+    every epoch's end.
     """
-    if (epochs is None) == (iterations is None):
-        raise ValueError("train: give either epochs or iterations")
-    evaluate = dict(evaluate or {})
     loader = DataLoader(*data, batch_size=batch_size, shuffle=True, seed=seed)
-    total = iterations if iterations is not None else epochs * len(loader)
-    history = History(accuracy={name: [] for name in evaluate})
+    if epochs is not None and iterations is None:
+        total = epochs * len(loader)
+    elif iterations is not None and epochs is None:
+        total = iterations
+    else:
+        raise ValueError("train: give either epochs or iterations")
+    history = History()
+    start = time.perf_counter()
 
-    def record_accuracy() -> None:
-        for name, (x, t) in evaluate.items():
-            history.accuracy[name].append(accuracy(model, x, t))
+    def record() -> None:
+        nonlocal start
+        if not evaluate:
+            return
+        history.epoch.append(len(history.epoch))
+        for prefix, split in (("train", data), ("test", test)):
+            if split is not None:
+                loss, accuracy = evaluate_model(model, *split)
+                getattr(history, f"{prefix}_loss").append(loss)
+                getattr(history, f"{prefix}_accuracy").append(accuracy)
+        history.seconds.append(time.perf_counter() - start)
+        start = time.perf_counter()
 
     model.train()
     with np.errstate(over="ignore", invalid="ignore"):
-        record_accuracy()
+        record()
         while len(history.loss) < total:
             for x, t in loader:
                 if len(history.loss) == total:
                     break  # an iteration count that ends mid-epoch
-                loss = F.cross_entropy(model(x), t)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                history.loss.append(loss.item())
-                history.diverged |= not math.isfinite(history.loss[-1])
+                try:
+                    loss, _ = train_step(model, optimizer, x, t)
+                except TrainingDiverged as error:  # no update; the run goes on
+                    loss = error.loss
+                history.loss.append(loss)
             else:
-                record_accuracy()
+                record()
     return history

@@ -35,7 +35,7 @@ from mitbadak.data import CLASSES
 from mitbadak.experiments._data import find_splits
 from mitbadak.experiments._report import save_figure, subplots
 from mitbadak.experiments._training import train
-from mitbadak.training.trainer import predict
+from mitbadak.training.evaluation import evaluate
 
 INIT = 0.01  # the book's weight_init_std
 LR = 1e-3
@@ -56,12 +56,6 @@ def neighbour_correlation(filters: np.ndarray) -> float:
     return float(np.mean(correlations))
 
 
-def test_accuracy(model: nn.Module, x: np.ndarray, t: np.ndarray) -> float:
-    """Accuracy in eval mode, in batches (a CNN's feature maps for 10,000 images at once
-    would take gigabytes)."""
-    return F.accuracy(predict(model, x, BATCH), t)
-
-
 def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[str, Any]:
     """Train SimpleConvNet; return its first-layer filters before and after, and the conv
     layer's activations for one test image."""
@@ -72,10 +66,10 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
     model = nn.SimpleConvNet(input_dim=x.shape[1:], init=INIT)
     conv = model.layers[0]
     before = conv.W.data[:, 0].copy()
-    accuracy_before = test_accuracy(model, x_test, t_test)
-    steps = {"iterations": QUICK_ITERATIONS} if quick else {"epochs": EPOCHS}
+    _, accuracy_before = evaluate(model, x_test, t_test)  # eval mode, in batches
+    epochs, iterations = (None, QUICK_ITERATIONS) if quick else (EPOCHS, None)
     history = train(model, optim.Adam(model.parameters(), lr=LR), (x, t), batch_size=BATCH,
-                    seed=seed, **steps)
+                    epochs=epochs, iterations=iterations, seed=seed)
     after = conv.W.data[:, 0].copy()
     with no_grad():
         activations = F.relu(conv(x_test[:1])).data[0]
@@ -84,7 +78,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
         "batch": BATCH, "iterations": len(history.loss),
         "epochs": round(len(history.loss) * BATCH / len(x), 2),
         "test_accuracy": {"before": accuracy_before,
-                          "after": test_accuracy(model, x_test, t_test)},
+                          "after": evaluate(model, x_test, t_test)[1]},
         "neighbour_correlation": {"before": neighbour_correlation(before),
                                   "after": neighbour_correlation(after)},
         "filters": {"before": before.round(5), "after": after.round(5)},

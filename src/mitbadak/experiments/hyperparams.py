@@ -103,11 +103,10 @@ def trial(index: int, seed: int, train_set: Split, val_set: Split, epochs: int) 
     model = nn.MLP(train_set[0].shape[1], HIDDEN, 10, init="he")
     history = train(model, make_optimizer("sgd", model, lr, weight_decay), train_set,
                     batch_size=BATCH, epochs=epochs,
-                    evaluate={"train": train_set, "val": val_set},
-                    seed=int(rng.integers(2**32)))
+                    evaluate=True, test=val_set, seed=int(rng.integers(2**32)))
     return {"index": index, "lr": lr, "weight_decay": weight_decay,
-            "train": history.accuracy["train"], "val": history.accuracy["val"],
-            "final_val": history.accuracy["val"][-1]}
+            "train": history.train_accuracy, "val": history.test_accuracy,
+            "final_val": history.test_accuracy[-1]}
 
 
 def run(quick: bool = False, dataset: str | None = None, seed: int = 0,

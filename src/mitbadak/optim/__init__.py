@@ -5,7 +5,9 @@
     opt = optim.Adam(model.parameters(), lr=1e-3)
     opt.zero_grad(); loss.backward(); opt.step()
 
-* ``optimizer``     the `Optimizer` base: param groups, state, state_dict, subnormal flush
+* ``optimizer``     the `Optimizer` base: param groups, state, state_dict, subnormal flush;
+                    `param_groups`, the weight-decay policy (weights decayed, biases and
+                    BatchNorm's gamma/beta not)
 * ``sgd``           SGD, Momentum, Nesterov
 * ``adaptive``      AdaGrad, RMSProp (per-weight learning rates)
 * ``adam``          Adam, AdamW
@@ -20,7 +22,7 @@ from mitbadak.optim import lr_scheduler
 from mitbadak.optim.adam import Adam, AdamW
 from mitbadak.optim.adaptive import AdaGrad, RMSProp
 from mitbadak.optim.clip import clip_grad_norm_
-from mitbadak.optim.optimizer import Optimizer
+from mitbadak.optim.optimizer import Optimizer, param_groups
 from mitbadak.optim.sgd import SGD, Momentum, Nesterov
 
 Adagrad = AdaGrad
@@ -32,5 +34,5 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 __all__ = [
     "OPTIMIZERS", "SGD", "AdaGrad", "Adagrad", "Adam", "AdamW", "Momentum", "Nesterov",
-    "Optimizer", "RMSProp", "RMSprop", "clip_grad_norm_", "lr_scheduler",
+    "Optimizer", "RMSProp", "RMSprop", "clip_grad_norm_", "lr_scheduler", "param_groups",
 ]

@@ -12,6 +12,9 @@ subclass that implements only ``_update(param, grad, state, group)``, which chan
 * ``state_dict()`` / ``load_state_dict()``: everything needed to resume a run so that it
   continues bit for bit as if it had never stopped.
 * the subnormal flush (``flush_denormal_every``, below).
+* `param_groups(params, weight_decay)`: the weight-decay policy, as groups: the weight
+  matrices and kernels (``ndim >= 2``) are decayed, biases and BatchNorm's gamma and beta are
+  not. A plain ``weight_decay=`` setting, as in PyTorch, decays every parameter it is given.
 
 The state dict holds only dicts with str keys, lists, str, int, float and ndarrays, so a
 checkpoint can store the arrays in an .npz and the rest as JSON, with no pickle::
@@ -214,6 +217,27 @@ class Optimizer:
                                  f"{buffer.shape}; the parameter has {param.shape}")
             state[name] = buffer.astype(param.dtype, copy=True)
         return state
+
+
+def param_groups(params: Iterable[Tensor], weight_decay: float) -> list[dict[str, Any]]:
+    """Parameter groups that decay the weights and spare the rest: pass them to any optimizer,
+    ``optim.Adam(optim.param_groups(model.parameters(), 1e-4), lr=1e-3)``.
+
+    Weight decay is an L2 penalty on the weight matrices (the book's
+    ``0.5 * lambda * sum ||W||^2`` over the Affine layers' W; conv kernels likewise), which
+    pulls large weights back and keeps a network from fitting noise. Biases and BatchNorm's
+    gamma and beta only shift and scale units; decaying them would pull BatchNorm's scale
+    towards 0 and regularise nothing useful. So the policy (the book's and nanoGPT's): the
+    parameters with ``ndim >= 2`` get ``weight_decay``, the others (``ndim < 2``) get 0.
+    The weights come first, then the rest, each in the given order. With
+    ``weight_decay == 0`` it is one group of all the parameters, as ``params`` itself would be.
+    """
+    params = _as_param_list(params)
+    if weight_decay == 0:
+        return [{"params": params}]
+    groups = [{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
+    return [group for group in groups if group["params"]]
 
 
 def check_hyperparameter(

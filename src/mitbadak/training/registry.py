@@ -1,29 +1,73 @@
-"""Architectures by name: a model's JSON config and back, so a checkpoint can rebuild its model.
+"""The architectures mitbadak can build by name: for the command line (``--model``) and for
+checkpoints (a model's JSON config and back).
+
+Each `Architecture` says what it is once: its class name (the ``"type"`` a checkpoint's
+config carries), the class, what input it takes (``"flat"``: a vector of pixels, shape
+(N, D); ``"image"``: (N, C, H, W)), its ``--model`` name, and the epochs after which its
+test accuracy about levels off, by dataset (the command line's default).
 
 A model that can be rebuilt keeps its constructor's arguments in ``model.config`` (`nn.MLP`
 does). ``model_config(model)`` adds the registered class name,
 ``{"type": "MLP", "input_size": 64, ...}``, and ``build_model(config)`` calls the registered
-class with the rest. Only classes in `MODELS` can be built: a config is data read from a
+class with the rest. Only registered classes can be built: a config is data read from a
 file, never code to import.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from mitbadak import nn
 
-MODELS: dict[str, type[nn.Module]] = {
-    "MLP": nn.MLP, "SimpleConvNet": nn.SimpleConvNet, "DeepConvNet": nn.DeepConvNet}
-"""The architectures `build_model` knows, by class name."""
+
+@dataclass(frozen=True)
+class Architecture:
+    """One buildable network: see the module docstring."""
+
+    name: str
+    cls: type[nn.Module]
+    input: Literal["flat", "image"]
+    cli_name: str
+    epochs: Mapping[str, int]
+
+    def input_shape(self, config: Mapping[str, Any]) -> tuple[int, ...]:
+        """The shape of one input of the model ``config`` describes: (pixels,) for a flat
+        input (its ``input_size``), (C, H, W) for an image (its ``input_dim``)."""
+        key = "input_size" if self.input == "flat" else "input_dim"
+        if key not in config:
+            raise ValueError(f"the {self.name} config does not say its {key}")
+        value = config[key]
+        return (value,) if self.input == "flat" else tuple(value)
+
+
+ARCHITECTURES: dict[str, Architecture] = {arch.name: arch for arch in (
+    Architecture("MLP", nn.MLP, "flat", "mlp",
+                 {"digits": 40, "mnist": 10, "fashion-mnist": 20}),
+    Architecture("SimpleConvNet", nn.SimpleConvNet, "image", "simple-cnn",
+                 {"digits": 30, "mnist": 10, "fashion-mnist": 10}),
+    Architecture("DeepConvNet", nn.DeepConvNet, "image", "deep-cnn",
+                 {"digits": 30, "mnist": 10, "fashion-mnist": 15}),
+)}
+"""The architectures, by class name (a checkpoint's ``"type"``)."""
+
+
+def architecture(name: str) -> Architecture:
+    """The architecture of class name ``name`` ("MLP") or ``--model`` name ("mlp")."""
+    for arch in ARCHITECTURES.values():
+        if name in (arch.name, arch.cli_name):
+            return arch
+    known = ", ".join(f"{a.name} ({a.cli_name})" for a in ARCHITECTURES.values())
+    raise ValueError(f"unknown model type {name!r}; known: {known}")
 
 
 def model_config(model: nn.Module) -> dict[str, Any] | None:
     """``{"type": <registered name>, **model.config}``, or None for a model that cannot be
-    rebuilt (no ``config``, or not an instance of a class in `MODELS`). A subclass counts as
+    rebuilt (no ``config``, or not an instance of a registered class). A subclass counts as
     its registered base: `nn.TwoLayerNet` keeps an `nn.MLP` config, so it rebuilds as an MLP."""
     config = getattr(model, "config", None)
-    name = next((name for name, cls in MODELS.items() if isinstance(model, cls)), None)
+    name = next((a.name for a in ARCHITECTURES.values() if isinstance(model, a.cls)), None)
     if name is None or not isinstance(config, dict):
         return None
     return {"type": name, **config}
@@ -32,11 +76,11 @@ def model_config(model: nn.Module) -> dict[str, Any] | None:
 def build_model(config: dict[str, Any]) -> nn.Module:
     """A new model (freshly initialised) of the architecture that ``config`` describes."""
     kind = config.get("type")
-    if kind not in MODELS:
-        raise ValueError(f"unknown model type {kind!r}; known: {', '.join(MODELS)}")
+    if kind not in ARCHITECTURES:
+        raise ValueError(f"unknown model type {kind!r}; known: {', '.join(ARCHITECTURES)}")
     arguments = {k: v for k, v in config.items() if k != "type"}
     try:
-        return MODELS[kind](**arguments)
+        return ARCHITECTURES[kind].cls(**arguments)
     except (TypeError, ValueError) as error:
         raise ValueError(f"cannot build a {kind} from {arguments}: {error}") from None
 

@@ -1,5 +1,9 @@
 """Training: the fit loop (the book's ``Trainer``), with evaluation, history, checkpoints, resume.
 
+Each iteration is `train_step` (``training/step.py``: forward, loss, zero_grad, backward,
+step); each epoch ends with `evaluate` (``training/evaluation.py``) on both sets and one
+entry in the `History` (``training/history.py``).
+
 ::
 
     trainer = Trainer(model, optimizer, (x_train, t_train), (x_test, t_test),
@@ -37,72 +41,34 @@ How it differs from the book's ``common/trainer.py``:
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mitbadak import functional as F
-from mitbadak.autograd.grad_mode import no_grad
 from mitbadak.autograd.random import default_generator
-from mitbadak.autograd.tensor import Tensor
 from mitbadak.data import DataLoader
-from mitbadak.fileio import atomic_write
 from mitbadak.nn import BatchNorm1d, Module
 from mitbadak.optim import Optimizer
 from mitbadak.optim.lr_scheduler import LRScheduler
 from mitbadak.training import checkpoint
+from mitbadak.training.evaluation import EVAL_BATCH_SIZE, confusion_matrix, evaluate, predict
+from mitbadak.training.history import EPOCH_COLUMNS, History
+from mitbadak.training.step import LossFunction, TrainingDiverged, train_step
+
+# Also importable from here, where they were first defined.
+__all__ = ["EPOCH_COLUMNS", "History", "Trainer", "TrainingDiverged", "confusion_matrix",
+           "fit", "predict"]
 
 Data = tuple[np.ndarray, np.ndarray]
-LossFunction = Callable[[Tensor, Any], Tensor]
-
-EPOCH_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds")
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message says where and which checkpoint is good."""
-
-
-@dataclass
-class History:
-    """What a run measured: the loss of every iteration, and one entry per epoch in each of
-    the other lists (``seconds``: the epoch's wall-clock time, evaluation included)."""
-
-    loss: list[float] = field(default_factory=list)
-    epoch: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    train_accuracy: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, list]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, saved: dict[str, list]) -> History:
-        return cls(**{f.name: list(saved[f.name]) for f in fields(cls)})
-
-    def write(self, directory: str | os.PathLike) -> None:
-        """Write ``history.json`` (everything) and ``history.csv`` (one row per epoch)."""
-        directory = Path(directory)
-        atomic_write(directory / "history.json", (json.dumps(self.to_dict()) + "\n").encode())
-        table = io.StringIO(newline="")
-        writer = csv.writer(table)
-        writer.writerow(EPOCH_COLUMNS)
-        writer.writerows(zip(*(getattr(self, name) for name in EPOCH_COLUMNS)))
-        atomic_write(directory / "history.csv", table.getvalue().encode())
 
 
 class Trainer:
@@ -135,7 +101,7 @@ class Trainer:
         out_dir: str | os.PathLike | None = None,
         quiet: bool = False,
         meta: dict[str, Any] | None = None,
-        eval_batch_size: int = 1000,
+        eval_batch_size: int = EVAL_BATCH_SIZE,
         train_eval_samples: int | None = 10_000,
     ) -> None:
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
@@ -188,16 +154,13 @@ class Trainer:
         total_loss, correct, seen = 0.0, 0, 0
         try:
             for iteration, (x, t) in enumerate(self.loader, 1):
-                logits = self.model(Tensor(x))
-                loss = self.loss_fn(logits, t)
-                value = loss.item()
-                if not math.isfinite(value):
+                try:
+                    value, logits = train_step(self.model, self.optimizer, x, t, self.loss_fn)
+                except TrainingDiverged as error:
                     raise TrainingDiverged(self._divergence(
-                        f"the loss is {value} at epoch {number}, iteration {iteration} of "
-                        f"{len(self.loader)}; the weights were not updated with it"))
-                self.optimizer.zero_grad()
-                loss.backward()
-                self.optimizer.step()
+                        f"the loss is {error.loss} at epoch {number}, iteration {iteration} "
+                        f"of {len(self.loader)}; the weights were not updated with it"),
+                        error.loss) from None
                 self.history.loss.append(value)
                 if bar is not None:  # running figures, only for display
                     total_loss, seen = total_loss + value * len(t), seen + len(t)
@@ -218,6 +181,11 @@ class Trainer:
                 f"evaluation after epoch {number}"))
         self._record(number, train_loss, train_accuracy, test_loss, test_accuracy,
                      time.perf_counter() - start)
+
+    def evaluate(self, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
+        """(mean loss, accuracy) of the model on ``(x, t)``, with this trainer's loss and
+        evaluation batch size (`mitbadak.training.evaluation.evaluate`)."""
+        return evaluate(self.model, x, t, self.loss_fn, self.eval_batch_size)
 
     def _record(self, number: int, *figures: float) -> None:
         """Append the epoch's figures to the history, save, and report."""
@@ -269,14 +237,6 @@ class Trainer:
             kept = "no epoch finished, so there is no checkpoint"
         return (f"training diverged: {what}; {kept}. Try a smaller learning rate "
                 f"(it is {lr:g}).")
-
-    # ------------------------------------------------------------------------- evaluation
-    def evaluate(self, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
-        """(mean loss, accuracy) of the model on (x, t), in eval mode."""
-        logits = predict(self.model, x, self.eval_batch_size)
-        with no_grad():
-            loss = self.loss_fn(Tensor(logits), t).item()
-        return loss, F.accuracy(logits, t)
 
     # ------------------------------------------------------------------------- resuming
     def resume(self, path: str | os.PathLike) -> checkpoint.Checkpoint:
@@ -390,30 +350,6 @@ def fit(model: Module, optimizer: Optimizer, train_data: Data, test_data: Data, 
     if resume is not None:
         trainer.resume(resume)
     return trainer.fit(epochs)
-
-
-# ----------------------------------------------------------------------- inference helpers
-def predict(model: Module, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """The model's outputs (logits) for ``x``, computed in eval mode, in batches, without a
-    graph. The model's mode is restored afterwards. (An empty ``x`` still makes one, empty,
-    batch, so the result has the model's output width.)"""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            outputs = [model(Tensor(x[i:i + batch_size])).data
-                       for i in range(0, max(len(x), 1), batch_size)]
-    finally:
-        model.train(was_training)
-    return np.concatenate(outputs)
-
-
-def confusion_matrix(labels: np.ndarray, predictions: np.ndarray,
-                     num_classes: int) -> np.ndarray:
-    """``m[i, j]`` = how many samples of class i were predicted as class j."""
-    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(matrix, (labels, predictions), 1)
-    return matrix
 
 
 def _progress_bar(total: int, description: str) -> Any:

@@ -1,8 +1,9 @@
 """Figures of a training run, saved as PNG: learning curves and a confusion matrix.
 
 matplotlib is imported only when a figure is drawn, and only its object-oriented API is used
-(a `Figure` rendered by the Agg backend, never ``pyplot``): drawing here opens no window and
-leaves the backend of a notebook or GUI session alone.
+(`new_figure`: a `Figure` on its own Agg canvas, never ``pyplot``): drawing here opens no
+window, leaves the backend of a notebook or GUI session alone, and keeps no global list of
+figures to close. The experiments draw their figures the same way.
 """
 
 from __future__ import annotations
@@ -18,21 +19,28 @@ if TYPE_CHECKING:
     from mitbadak.training.trainer import History
 
 
-def smooth_curve(values: Sequence[float], window: int | None = None) -> np.ndarray:
-    """A centred moving average of ``values``, of the same length.
+SMOOTHING_WINDOW = 11  # the book's
+
+
+def smooth_curve(values: Sequence[float], window: int = SMOOTHING_WINDOW) -> np.ndarray:
+    """The book's ``smooth_curve`` (``common/util.py``): a weighted moving average of
+    ``values`` with a Kaiser window (beta 2) of ``window`` points, of the same length.
 
     Mini-batch losses jump from batch to batch; averaging each point with its neighbours
-    shows the trend (the book's ``smooth_curve`` convolves with an 11-point Kaiser window for
-    the same purpose). Near the ends the window shrinks to the points that exist, so the curve
-    starts and ends on the data. ``window`` defaults to 1/50 of the length (at least 1).
+    shows the trend. With ``w = kaiser(window, 2) / sum(kaiser(window, 2))`` and ``h`` =
+    ``window // 2``, point i becomes ``sum_k w[k] * s[i + h + k]`` where ``s`` is the series
+    mirrored at both ends as the book does it, ``x[window-1], ..., x[1], x, x[-1], ...,
+    x[-window+1]`` (the first point is not repeated, the last one is), so the curve keeps its
+    length without edge effects. A series shorter than the window is returned as it is.
+    Non-finite values (a diverged run) stay non-finite and are not drawn.
     """
-    v = np.asarray(values, dtype=np.float64)
-    n = len(v)
-    half = (window if window is not None else max(1, n // 50)) // 2
-    sums = np.concatenate([[0.0], np.cumsum(v)])
-    positions = np.arange(n)
-    low, high = np.maximum(positions - half, 0), np.minimum(positions + half + 1, n)
-    return (sums[high] - sums[low]) / (high - low)
+    x = np.asarray(values, dtype=np.float64)
+    if len(x) < window:
+        return x.copy()
+    mirrored = np.concatenate([x[window - 1:0:-1], x, x[-1:-window:-1]])
+    weights = np.kaiser(window, 2)
+    half = window // 2
+    return np.convolve(weights / weights.sum(), mirrored, mode="valid")[half:half + len(x)]
 
 
 def learning_curves(history: History, path: str | os.PathLike, title: str = "") -> Path:
@@ -40,7 +48,7 @@ def learning_curves(history: History, path: str | os.PathLike, title: str = "") 
     and test accuracy after each epoch. Returns the path of the PNG."""
     from matplotlib.ticker import MaxNLocator
 
-    figure = _figure(figsize=(11, 4.2))
+    figure = new_figure(figsize=(11, 4.2))
     loss_axes, accuracy_axes = figure.subplots(1, 2)
     iterations = np.arange(1, len(history.loss) + 1)
     loss_axes.plot(iterations, history.loss, color="tab:blue", alpha=0.25, linewidth=0.8,
@@ -64,7 +72,7 @@ def confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: str |
     showing its count and shaded by its share of the row. Returns the path of the PNG."""
     matrix = np.asarray(matrix)
     shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    figure = _figure(figsize=(7.5, 6.5))
+    figure = new_figure(figsize=(7.5, 6.5))
     axes = figure.subplots()
     image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     figure.colorbar(image, ax=axes, label="share of the true class")
@@ -79,10 +87,16 @@ def confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: str |
     return _save(figure, path, title)
 
 
-def _figure(**options: Any) -> Any:
-    from matplotlib.figure import Figure  # imported here: `import mitbadak` needs no matplotlib
+def new_figure(**options: Any) -> Any:
+    """A `matplotlib.figure.Figure` with constrained layout (titles and labels never overlap),
+    drawn by its own Agg canvas (``FigureCanvasAgg``): no pyplot, no global backend change.
+    ``options`` are Figure's (``figsize``, ...)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported here: `import
+    from matplotlib.figure import Figure  # mitbadak` needs no matplotlib
 
-    return Figure(layout="constrained", **options)
+    figure = Figure(layout="constrained", **options)
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def _save(figure: Any, path: str | os.PathLike, title: str) -> Path:
