@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -64,7 +64,8 @@ class DataLoader:
         if seed is None:
             seed = int(default_generator().integers(2**63))
         self._rng = np.random.default_rng(seed)
-        self._epoch_start: dict | None = None  # generator state before this epoch's permutation
+        # the generator's state before this epoch's permutation
+        self._epoch_start: Mapping[str, Any] | None = None
         self._batch = 0  # batches handed out in the epoch in progress
         self._resume = False
 
