@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mitbadak.experiments.perceptron import AND, NAND, OR, TRUTH_TABLE_INPUTS, XOR
-
-GATES = {"AND": AND, "NAND": NAND, "OR": OR, "XOR": XOR}
+from mitbadak.experiments.perceptron import GATES, TRUTH_TABLE_INPUTS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -24,7 +24,7 @@ rows right never (3 of 4 at best).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,7 @@ def train_perceptron(X: Sequence[Sequence[float]] | np.ndarray,  # noqa: N803
     if not np.isin(t, (0, 1)).all():
         raise ValueError("train_perceptron: targets must be 0 or 1")
     rng = None if seed is None else np.random.default_rng(seed)
-    w = np.zeros(X.shape[1]) if rng is None else rng.normal(0.0, 0.01, X.shape[1])
+    w = np.zeros(X.shape[1]) if rng is None else rng.normal(0.0, 0.01, size=(X.shape[1],))
     b = 0.0
     errors_per_epoch: list[int] = []
     for _ in range(epochs):
@@ -126,8 +126,10 @@ def train_perceptron(X: Sequence[Sequence[float]] | np.ndarray,  # noqa: N803
         errors_per_epoch=errors_per_epoch)
 
 
-GATES = {"AND": AND, "NAND": NAND, "OR": OR, "XOR": XOR}
-SINGLE_LAYER = ("AND", "NAND", "OR")
+#: A two-input gate: ``gate(x1, x2)`` gives 0 or 1 (an int array for array inputs).
+Gate = Callable[[Any, Any], Any]
+
+GATES: Mapping[str, Gate] = {"AND": AND, "NAND": NAND, "OR": OR, "XOR": XOR}
 
 
 def best_line_accuracy(t: np.ndarray, steps: int = 41) -> float:
@@ -150,8 +152,8 @@ def run(quick: bool = False, seed: int = 0) -> dict[str, Any]:
         learned = train_perceptron(X, t, epochs=epochs, lr=0.1, seed=seed)
         gates[name] = {
             "truth_table": t.tolist(),
-            "weights": list(gate.weights) if name in SINGLE_LAYER else None,
-            "bias": gate.bias if name in SINGLE_LAYER else None,
+            "weights": list(gate.weights) if isinstance(gate, Perceptron) else None,
+            "bias": gate.bias if isinstance(gate, Perceptron) else None,
             "best_line_accuracy": best_line_accuracy(t),
             "learned": {
                 "weights": list(learned.weights), "bias": learned.bias,
@@ -175,7 +177,7 @@ def _draw_regions(result: dict[str, Any], path: Path) -> Path:
     X = np.array(result["inputs"])  # noqa: N806
     for ax, (name, gate) in zip(axes, GATES.items()):
         ax.contourf(x1, x2, gate(x1, x2), levels=[-0.5, 0.5, 1.5], colors=["white", "#cfe3f7"])
-        lines = [gate] if name in SINGLE_LAYER else [NAND, OR]
+        lines = [gate] if isinstance(gate, Perceptron) else [NAND, OR]
         for p in lines:  # w1 x1 + w2 x2 + b = 0, i.e. x2 = -(w1 x1 + b) / w2
             ax.plot(grid, -(p.weights[0] * grid + p.bias) / p.weights[1], color="#1f5fa8")
         t = np.array(result["gates"][name]["truth_table"])
@@ -183,7 +185,7 @@ def _draw_regions(result: dict[str, Any], path: Path) -> Path:
             rows = X[t == target]
             ax.scatter(rows[:, 0], rows[:, 1], marker=marker, s=90, color=color, zorder=3,
                        edgecolors="black", label=f"target {target}")
-        ax.set_title(f"{name}: one line" if name in SINGLE_LAYER else "XOR = AND(NAND, OR)")
+        ax.set_title(f"{name}: one line" if isinstance(gate, Perceptron) else "XOR = AND(NAND, OR)")
         ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="$x_1$", aspect="equal")
     axes[0].set_ylabel("$x_2$")
     axes[0].legend(loc="upper left", fontsize=8)
