@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 
 import numpy as np
 
@@ -41,8 +40,7 @@ def make_optimizer(name: str, model: nn.Module, lr: float,
     ``weight_decay`` on the weight matrices alone (`optim.param_groups`), as the book's L2
     penalty sums ||W||^2 over the Affine weights but not the biases (nor BatchNorm's gamma and
     beta)."""
-    rule: Callable[..., optim.Optimizer] = optim.OPTIMIZERS[name]
-    return rule(optim.param_groups(model.parameters(), weight_decay), lr=lr)
+    return optim.OPTIMIZERS[name](optim.param_groups(model.parameters(), weight_decay), lr=lr)
 
 
 def diverged(history: History) -> bool:

@@ -30,6 +30,7 @@ def value_and_slope(name: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     xt = mb.tensor(x, dtype=np.float64, requires_grad=True)
     y = ACTIVATIONS[name](xt)
     y.sum().backward()
+    assert xt.grad is not None  # backward reached the leaf xt
     return y.data, xt.grad
 
 

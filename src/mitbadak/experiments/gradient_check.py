@@ -92,6 +92,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
             start = time.perf_counter()
             numeric = numerical_gradient_at(lambda: loss().item(), p.data, entries)
             numerical_seconds += time.perf_counter() - start
+            assert p.grad is not None  # backprop() gave every parameter its gradient
             analytic = p.grad.reshape(-1) if entries is None else p.grad.reshape(-1)[entries]
             diff = np.abs(analytic - numeric)
             checked += numeric.size

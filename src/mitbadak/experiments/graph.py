@@ -30,6 +30,12 @@ BOOK_GRADIENTS = {"apple": 2.2, "apple_num": 110.0, "orange": 3.3, "orange_num":
                   "tax": 650.0}
 
 
+def _grad(x: mb.Tensor) -> np.ndarray:
+    """The gradient that a backward walk (automatic or by hand) has put in ``x.grad``."""
+    assert x.grad is not None, "the backward walk gave this tensor no gradient"
+    return x.grad
+
+
 def shopping() -> dict[str, Any]:
     """The apple-and-orange graph: forward, both backward walks, and its DOT text."""
     inputs = {"apple": 100.0, "apple_num": 2.0, "orange": 150.0, "orange_num": 3.0, "tax": 1.1}
@@ -45,14 +51,16 @@ def shopping() -> dict[str, Any]:
                                 ("all_price", ("apple_price", "orange_price")),
                                 ("orange_price", ("orange", "orange_num")),
                                 ("apple_price", ("apple", "apple_num"))):
-        t[left].grad, t[right].grad = t[name].creator.backward(t[name].grad)
-    by_hand = {name: float(t[name].grad) for name in inputs}
+        node = t[name].creator
+        assert node is not None  # every name walked here is the result of an operation
+        t[left].grad, t[right].grad = node.backward(_grad(t[name]))
+    by_hand = {name: float(_grad(t[name])) for name in inputs}
 
     # Automatically: clear the leaves' gradients and let the graph walk redo it.
     for name in inputs:
         t[name].grad = None
     t["price"].backward(retain_graph=True)  # keep the graph to draw it
-    autograd = {name: float(t[name].grad) for name in inputs}
+    autograd = {name: float(_grad(t[name])) for name in inputs}
     dot = to_dot(t["price"], names=t, values=True, grads=True,
                  title="price = (apple * apple_num + orange * orange_num) * tax "
                        "(forward values; gradients d price / d edge in red)")
@@ -81,10 +89,10 @@ def mlp_step(seed: int) -> dict[str, Any]:
     lr = 0.5
     with mb.no_grad():
         for param in p.values():
-            param.data -= lr * param.grad
+            param.data -= lr * _grad(param)
         loss_after = float(forward()["loss"].data)
     return {"lr": lr, "loss_before": float(named["loss"].data), "loss_after": loss_after,
-            "grad_norms": {name: float(np.linalg.norm(v.grad)) for name, v in p.items()},
+            "grad_norms": {name: float(np.linalg.norm(_grad(v))) for name, v in p.items()},
             "dot": dot}
 
 

@@ -36,7 +36,7 @@ from mitbadak.experiments._training import make_optimizer, train
 HIDDEN = [100] * 4
 # (activation, SGD learning rate) of each panel; the book's is the first.
 SETTINGS = (("relu", 0.01), ("sigmoid", 0.01), ("sigmoid", 1.0))
-INITS = {"std 0.01": 0.01, "Xavier": "xavier", "He": "he"}
+INITS: dict[str, str | float] = {"std 0.01": 0.01, "Xavier": "xavier", "He": "he"}
 BATCH = 128
 ITERATIONS = 2000
 QUICK_ITERATIONS = 300

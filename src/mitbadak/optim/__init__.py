@@ -18,6 +18,8 @@
 ``OPTIMIZERS`` maps lower-case names (as on the command line) to the classes.
 """
 
+from collections.abc import Callable
+
 from mitbadak.optim import lr_scheduler
 from mitbadak.optim.adam import Adam, AdamW
 from mitbadak.optim.adaptive import AdaGrad, RMSProp
@@ -28,7 +30,9 @@ from mitbadak.optim.sgd import SGD, Momentum, Nesterov
 Adagrad = AdaGrad
 RMSprop = RMSProp
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
+# Each class is called as cls(params, lr=..., other hyperparameters), not as the base
+# Optimizer(params, defaults): hence Callable[..., Optimizer] rather than type[Optimizer].
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     cls.__name__.lower(): cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW)
 }
 

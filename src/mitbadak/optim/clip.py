@@ -23,10 +23,10 @@ def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float) -> float
     """
     max_norm = check_hyperparameter("max_norm", max_norm, 0.0, low_open=True)
     params = [params] if isinstance(params, Tensor) else list(params)
-    with_grad = [p for p in params if p.grad is not None]
-    total = math.sqrt(sum(float(np.vdot(p.grad, p.grad)) for p in with_grad))
+    with_grad = [(p, p.grad) for p in params if p.grad is not None]
+    total = math.sqrt(sum(float(np.vdot(g, g)) for _, g in with_grad))
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:
-        for p in with_grad:
-            p.grad = p.grad * scale
+        for p, g in with_grad:
+            p.grad = g * scale
     return total
