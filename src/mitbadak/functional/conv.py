@@ -87,14 +87,14 @@ class Convolution(Function):
         gW = np.zeros((oc, W[0].size), dtype=gy.dtype) if need[1] else None  # noqa: N806
         gxp = np.zeros_like(xp) if need[0] else None
         for part in self._chunks():
-            if need[1]:
+            if gW is not None:
                 gW += np.matmul(g[part], self._columns(part).transpose(0, 2, 1)).sum(axis=0)
-            if need[0]:
+            if gxp is not None:
                 add_columns(np.matmul(W.reshape(oc, -1).T, g[part]), gxp[part], (kh, kw),
                             self.stride, out)
         ph, pw = self.padding
-        gx = gxp[:, :, ph:ph + h, pw:pw + w] if need[0] else None
-        gW = gW.reshape(W.shape) if need[1] else None  # noqa: N806
+        gx = gxp[:, :, ph:ph + h, pw:pw + w] if gxp is not None else None
+        gW = gW.reshape(W.shape) if gW is not None else None  # noqa: N806
         if len(need) == 2:
             return gx, gW
         return gx, gW, gy.sum(axis=(0, 2, 3)) if need[2] else None
@@ -112,6 +112,8 @@ class Convolution(Function):
 
 class _Pooling(Function):
     """Shared by the pooling nodes: the window geometry and the gradient buffer."""
+
+    x_shape: tuple[int, ...]  # the input's shape, set by the subclass's forward
 
     def __init__(self, kernel: Pair, stride: Pair, padding: Pair) -> None:
         self.kernel, self.stride, self.padding = kernel, stride, padding
@@ -211,7 +213,7 @@ def conv2d(x: Any, W: Tensor, b: Tensor | None = None, stride: int | Pair = 1,  
     if W.ndim != 4:
         raise ValueError(f"conv2d: expected weight of shape (OC, C, KH, KW), got {W.shape}")
     stride, padding = pair(stride, "stride", "conv2d", 1), pair(padding, "padding", "conv2d", 0)
-    _check_windows("conv2d", x, W.shape[2:], padding)
+    _check_windows("conv2d", x, (W.shape[2], W.shape[3]), padding)
     if x.shape[1] != W.shape[1]:
         raise ValueError(f"conv2d: input has {x.shape[1]} channels but weight expects "
                          f"{W.shape[1]}: x {x.shape}, W {W.shape}")
