@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import mitbadak as mb
+from mitbadak import functional as F
 from mitbadak import nn
 from mitbadak.numerical import gradcheck
 
@@ -150,3 +151,17 @@ def test_an_empty_batch_in_training_is_refused_and_leaves_the_statistics(make, s
 def test_integer_input_is_refused():
     with pytest.raises(TypeError, match=r"batch_norm: expected a floating-point .*int64"):
         nn.BatchNorm1d(3)(mb.tensor(np.ones((4, 3), dtype=np.int64)))
+
+
+@pytest.mark.parametrize("given", ["running_mean", "running_var"])
+def test_running_statistics_come_in_pairs(given):
+    """One running statistic without the other is refused in one line, and the one given is
+    left as it was (it used to be half-updated before a TypeError)."""
+    stats = {"running_mean": np.zeros(3), "running_var": np.ones(3)}
+    before = stats[given].copy()
+    kwargs = {"running_mean": None, "running_var": None, given: stats[given]}
+    x = mb.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    missing = "running_var" if given == "running_mean" else "running_mean"
+    with pytest.raises(ValueError, match=rf"batch_norm: {given} is given without {missing}"):
+        F.batch_norm(x, training=True, **kwargs)
+    np.testing.assert_array_equal(stats[given], before)

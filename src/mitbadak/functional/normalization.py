@@ -69,8 +69,10 @@ class BatchNormalization(Function):
     def _forward_eval(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
         """With fixed statistics the layer is affine: y = x * scale + shift, where
         scale = gamma / sqrt(running_var + eps) and shift = beta - running_mean * scale."""
-        self.x, self.mu = x, self.running_mean.copy()
-        self.inv_std = (1.0 / np.sqrt(self.running_var + self.eps)).astype(x.dtype, copy=False)
+        running_mean, running_var = self.running_mean, self.running_var
+        assert running_mean is not None and running_var is not None  # batch_norm checked
+        self.x, self.mu = x, running_mean.copy()
+        self.inv_std = (1.0 / np.sqrt(running_var + self.eps)).astype(x.dtype, copy=False)
         scale = gamma * self.inv_std
         y = x * _per_channel(scale, x.ndim)
         y += _per_channel(beta - self.mu * scale, x.ndim)
@@ -78,11 +80,12 @@ class BatchNormalization(Function):
 
     def _update_running(self, mu: np.ndarray, var: np.ndarray, m: int) -> None:
         """In place, so the module's buffers see it; variance made unbiased by m / (m - 1)."""
-        mom = self.momentum
-        self.running_mean *= 1 - mom
-        self.running_mean += mom * mu
-        self.running_var *= 1 - mom
-        self.running_var += (mom * m / (m - 1)) * var
+        running_mean, running_var, mom = self.running_mean, self.running_var, self.momentum
+        assert running_mean is not None and running_var is not None  # batch_norm: both or none
+        running_mean *= 1 - mom
+        running_mean += mom * mu
+        running_var *= 1 - mom
+        running_var += (mom * m / (m - 1)) * var
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
         ndim = gy.ndim
@@ -119,6 +122,11 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     channels = x.shape[1]
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
+    if (running_mean is None) != (running_var is None):
+        given, missing = (("running_mean", "running_var") if running_var is None
+                          else ("running_var", "running_mean"))
+        raise ValueError(f"batch_norm: {given} is given without {missing}: pass both running "
+                         "statistics or neither")
     for name, v in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if v is not None and v.shape != (channels,):
