@@ -36,7 +36,7 @@ class Sigmoid(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
-            y = np.exp(-x)
+            y = np.exp(-x, out=np.empty(x.shape, x.dtype))  # an array even if x is 0-d
         y += 1
         self.y = np.reciprocal(y, out=y)
         return y
