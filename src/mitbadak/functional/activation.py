@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mitbadak.function import Function
-from mitbadak.tensor import Tensor
+from mitbadak.tensor import Tensor, as_tensor
 
 
 class Step(Function):
@@ -154,6 +154,7 @@ def relu(x: Tensor) -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    x = as_tensor(x)
     if x.dtype.kind != "f":
         raise TypeError(f"leaky_relu: expected a floating-point tensor, got dtype {x.dtype}")
     return LeakyReLU.apply(x, slope=negative_slope)

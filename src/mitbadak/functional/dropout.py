@@ -12,7 +12,7 @@ import numpy as np
 
 from mitbadak.function import Function
 from mitbadak.random import default_generator
-from mitbadak.tensor import Tensor
+from mitbadak.tensor import Tensor, as_tensor
 
 
 class Dropout(Function):
@@ -36,5 +36,5 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0.0:
-        return x
+        return as_tensor(x)
     return Dropout.apply(x, p=p, generator=generator or default_generator())

@@ -15,7 +15,7 @@ import numpy as np
 from mitbadak.function import Function
 from mitbadak.functional._util import sum_columns
 from mitbadak.functional.shape import reshape
-from mitbadak.tensor import Tensor
+from mitbadak.tensor import Tensor, as_tensor
 
 
 def _labels_array(labels: Any) -> np.ndarray:
@@ -118,7 +118,7 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     ``logits``: (N, C) raw scores (no softmax first, as in PyTorch); a single (C,) row is a
     batch of one. ``labels``: class indices (N,) or one-hot / probabilities (N, C).
     """
-    t = _labels_array(labels)
+    logits, t = as_tensor(logits), _labels_array(labels)
     if logits.ndim == 1:
         logits = reshape(logits, 1, -1)
         t = t.reshape(1, -1) if t.ndim == 1 and t.dtype.kind in "fb" else t.reshape(1)
@@ -131,6 +131,7 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
 
 
 def _squared_error(y: Tensor, t: Any, scale: float, name: str) -> Tensor:
+    y = as_tensor(y)
     t = t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t, dtype=y.dtype))
     if y.shape != t.shape:
         raise ValueError(f"{name}: prediction of shape {y.shape} and target of shape "
@@ -140,12 +141,12 @@ def _squared_error(y: Tensor, t: Any, scale: float, name: str) -> Tensor:
 
 def mse_loss(y: Tensor, t: Any) -> Tensor:
     """Mean squared error: mean((y - t)^2) over all elements (PyTorch's ``mse_loss``)."""
-    return _squared_error(y, t, 1.0 / max(y.size, 1), "mse_loss")
+    return _squared_error(y, t, 1.0 / max(np.size(y), 1), "mse_loss")
 
 
 def sum_squared_error(y: Tensor, t: Any) -> Tensor:
     """The book's sum of squared errors, 0.5 * sum((y - t)^2), averaged over the batch (axis 0)."""
-    batch = y.shape[0] if y.ndim > 1 else 1
+    batch = np.shape(y)[0] if np.ndim(y) > 1 else 1
     return _squared_error(y, t, 0.5 / batch, "sum_squared_error")
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from mitbadak.function import Function
 from mitbadak.functional._util import sum_rows
-from mitbadak.tensor import Tensor
+from mitbadak.tensor import Tensor, as_tensor
 
 
 def _channel_sum(a: np.ndarray) -> np.ndarray:
@@ -111,6 +111,7 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     mode they are used and must be given. ``weight`` (gamma) and ``bias`` (beta) default to 1
     and 0.
     """
+    x = as_tensor(x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")
     channels = x.shape[1]

@@ -110,7 +110,8 @@ def transpose(x: Any, *axes: int | Sequence[int]) -> Tensor:
 
 def flatten(x: Tensor, start_dim: int = 1) -> Tensor:
     """Keep the first ``start_dim`` axes and flatten the rest: (N, C, H, W) -> (N, C*H*W)."""
-    return reshape(x, *x.shape[:start_dim], -1)
+    x = as_tensor(x)
+    return reshape(x, *x.shape[:start_dim], int(np.prod(x.shape[start_dim:])))  # -1: not if N = 0
 
 
 def getitem(x: Any, key: Any) -> Tensor:
