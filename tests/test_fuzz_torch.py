@@ -27,7 +27,8 @@ class Program:
         self.rng = rng
         self.leaves: list[tuple[mb.Tensor, torch.Tensor]] = []
 
-    def leaf(self, shape: tuple[int, ...], positive: bool = False) -> tuple[mb.Tensor, torch.Tensor]:
+    def leaf(self, shape: tuple[int, ...],
+             positive: bool = False) -> tuple[mb.Tensor, torch.Tensor]:
         data = self.rng.uniform(0.5, 2.0, shape) if positive else self.rng.standard_normal(shape)
         pair = (mb.tensor(data, dtype=np.float64, requires_grad=True),
                 torch.tensor(data, dtype=torch.float64, requires_grad=True))

@@ -74,7 +74,7 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if like is not None:
-        dtype = as_tensor(like)._data.dtype
+        dtype = (like if isinstance(like, Tensor) else as_tensor(like))._data.dtype
         if dtype.kind == "f" or (dtype.kind in "iu" and type(x) is int):
             return Tensor._wrap(np.asarray(x, dtype=dtype))
     return Tensor(x)

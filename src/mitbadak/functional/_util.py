@@ -16,9 +16,11 @@ def as_pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     integer tensor next to a floating one takes the floating dtype, float32 and float64 stay
     apart (NumPy then computes in float64)."""
     if isinstance(a, Tensor):
-        b = as_tensor(b, a)
+        if not isinstance(b, Tensor):
+            b = as_tensor(b, a)
     else:
-        b = as_tensor(b)
+        if not isinstance(b, Tensor):
+            b = as_tensor(b)
         a = as_tensor(a, b)
     da, db = a._data.dtype, b._data.dtype
     if da is not db and (da.kind == "f") != (db.kind == "f"):  # integer or bool with floating

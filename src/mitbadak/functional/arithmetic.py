@@ -214,15 +214,19 @@ def linear(x: Any, W: Any, b: Any = None) -> Tensor:  # noqa: N803
 
     (PyTorch's ``F.linear`` stores W as (out, in) and computes ``x @ W.T + b``.)
     """
-    x, W = as_pair(x, W)  # noqa: N806
-    if b is not None:
+    if not isinstance(W, Tensor):
+        W = as_tensor(W)  # noqa: N806
+    x = as_tensor(x, W)
+    if x._data.dtype is not W._data.dtype:  # rare: promote as for x @ W
+        x, W = as_pair(x, W)  # noqa: N806
+    if b is not None and not isinstance(b, Tensor):
         b = as_tensor(b, W)
-    x_shape, w_shape = x.data.shape, W.data.shape
+    x_shape, w_shape = x._data.shape, W._data.shape
     if (len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[0]
-            or (b is not None and b.data.shape != w_shape[1:])):
+            or (b is not None and b._data.shape != w_shape[1:])):
         raise ValueError(
             f"linear: input {x_shape}, weight {w_shape} and bias "
-            f"{None if b is None else b.data.shape} do not fit: expected input (..., in), "
+            f"{None if b is None else b.shape} do not fit: expected input (..., in), "
             "weight (in, out) and bias (out,)"
         )
     return Linear.apply(x, W) if b is None else Linear.apply(x, W, b)
