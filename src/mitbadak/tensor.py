@@ -27,9 +27,10 @@ In-place changes. ``x.data`` is the raw array: writing into it between the forwa
 backward pass would change values that the backward pass reuses. Assigning to ``x.data`` (which
 includes ``x.data += 1`` and ``x.data -= lr * x.grad``) and ``x.mark_modified()`` (which the
 optimizers call after each step) stamp the tensor; ``backward()`` then raises, naming the
-operation, if an operation kept an array sharing memory with a tensor stamped after it ran.
-NumPy cannot see element writes (``x.data[...] = v``, ``np.add(a, b, out=x.data)``) or writes
-through another name for the same memory (the array a tensor was made from): call
+operation, if an operation kept (as an attribute) an array sharing memory with a tensor of the
+graph, an input or the output, stamped after the operation ran. Not seen: NumPy writes into
+the array (``x.data[...] = v``, ``np.add(a, b, out=x.data)``) and writes through another name
+for the same memory (the array a tensor was made from, a ``detach()``-ed copy): call
 ``x.mark_modified()`` after such a write, or recompute the forward pass.
 """
 
@@ -423,8 +424,7 @@ def _run_backward(output: Tensor, gy: np.ndarray, retain_graph: bool) -> None:
     and not an array that the same backward returned for another input too (the ownership
     contract of `Function.backward`, enforced here, so a user's ``return g, g`` is safe).
     """
-    root = output.creator
-    assert root is not None
+    root: Function = output.creator  # type: ignore[assignment]  (backward() checked it)
     waiting, oldest = _count_consumers(root)
     if oldest < _write_clock:  # some tensor was modified while this graph was alive
         _check_saved_values(output, list(waiting), oldest)
