@@ -121,7 +121,7 @@ def test_division_of_integers_is_float32_and_mixed_float_matmul_is_float64():
     assert F.linear(mb.tensor([[1, 2]]), mb.tensor(np.ones((2, 3)))).dtype == F32
 
 
-@pytest.mark.parametrize("op", [F.exp, F.log, F.sqrt, F.mean])
+@pytest.mark.parametrize("op", [F.exp, F.log, F.sqrt, F.mean, F.sigmoid, F.tanh])
 def test_floating_ops_refuse_integer_input(op):
     with pytest.raises(TypeError, match="expected a floating-point tensor, got dtype int64"):
         op(mb.tensor([1, 2]))

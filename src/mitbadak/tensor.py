@@ -20,8 +20,9 @@ shape. When the operands of ``+ - * / ** @`` (and ``linear``) differ in dtype, a
   division in the default dtype);
 * float32 with float64 gives float64 (the wider, as NumPy and PyTorch's elementwise ops; also
   for ``@``, where PyTorch refuses); each gradient is still cast to its own input's dtype;
-* the other floating operations (exp, log, sqrt, mean, softmax, the losses, ...) refuse
-  integer input with a TypeError instead of truncating.
+* the operations with fractional results (exp, log, sqrt, mean, sigmoid, tanh, softmax, the
+  losses, batch_norm, ...) refuse integer input with a TypeError instead of truncating
+  (``functional._util.check_floating``).
 
 In-place changes. ``x.data`` is the raw array: writing into it between the forward and the
 backward pass would change values that the backward pass reuses. Assigning to ``x.data`` (which

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mitbadak.function import Function
+from mitbadak.functional._util import check_floating
 from mitbadak.tensor import Tensor, as_tensor
 
 
@@ -142,10 +143,12 @@ def step(x: Tensor) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    check_floating("sigmoid", x)
     return Sigmoid.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
+    check_floating("tanh", x)
     return Tanh.apply(x)
 
 
