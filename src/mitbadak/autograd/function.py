@@ -35,8 +35,12 @@ class Function:
       that takes no gradient, such as integer labels). The gradient may have a broadcast shape:
       the graph walk sums it back to the input's shape. ``backward`` must not modify ``gy`` or
       what it saved (with ``retain_graph=True`` it may run twice), and each gradient it returns
-      is either a new array of its own, or ``gy`` itself or a view of it (never one new array
-      for two inputs), so that the walk knows which arrays it may keep as a leaf's ``.grad``.
+      is a new array of its own, or ``gy`` itself or a view of it. (The walk checks which of
+      these it may keep as a leaf's ``.grad``, so returning one new array for two inputs is
+      safe, at the price of a copy.)
+
+``apply`` takes tensors, or anything ``mb.tensor`` takes (an ndarray, a list, a number),
+converted by the same rule (`mitbadak.autograd.tensor.as_tensor`).
 
     ``self.needs_input_grad`` (a tuple of bools, one per input) lets a backward skip work for
     inputs that do not require a gradient.
@@ -44,6 +48,7 @@ class Function:
 
     inputs: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
+    clock: int  # the tensors' write clock when this node ran (see Tensor.mark_modified)
 
     def forward(self, *xs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -52,15 +57,20 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run ``forward`` on the inputs' arrays and, if any input requires a gradient (and
         gradients are enabled), link the result into the graph."""
+        try:
+            xs = [x._data for x in inputs]
+        except AttributeError:  # an array, list or number among them (a Tensor has _data)
+            inputs = tuple([_tensor.as_tensor(x) for x in inputs])
+            xs = [x._data for x in inputs]
         fn = cls(**params)
-        y = fn.forward(*[x.data for x in inputs])
+        y = fn.forward(*xs)
         if grad_mode.is_enabled():
             needs = tuple([x.requires_grad for x in inputs])
             if True in needs:
-                fn.inputs, fn.needs_input_grad = inputs, needs
+                fn.inputs, fn.needs_input_grad, fn.clock = inputs, needs, _tensor._write_clock
                 return _tensor.Tensor._wrap(y, fn)
         return _tensor.Tensor._wrap(y)
 

@@ -6,21 +6,50 @@ back to their input tensors. ``loss.backward()`` then walks this graph from the 
 leaves (tensors made by the user, such as weights), applying each node's ``backward`` in
 reverse topological order and accumulating dL/dx into each leaf's ``.grad``.
 
-Dtype rule: floating data and Python numbers become float32 unless a dtype is given; float64
-is honoured everywhere (use it for gradient checks). Gradients always have their tensor's
-dtype and shape.
+Dtypes. ``mb.tensor`` makes floating data and Python numbers float32 unless a dtype is given
+(integer arrays and lists stay integer: labels, indices); float64 is honoured everywhere (use it
+for gradient checks). Every function accepts an ndarray, a list or a number wherever it takes
+a tensor, converted by that same rule (`as_tensor`). Gradients have their tensor's dtype and
+shape. When the operands of ``+ - * / ** @`` (and ``linear``) differ in dtype, as in PyTorch:
+
+* a Python number, an array or a list next to a floating tensor takes that tensor's dtype, so
+  it never changes its precision: ``x32 * 2.0`` and ``x32 + np.ones(3)`` stay float32; a
+  Python int next to an integer tensor takes its dtype;
+* integer (or bool) with floating gives the floating dtype: ``mb.tensor([1, 2]) * 2.0`` and
+  ``int_tensor * x32`` are float32, and ``/`` of two integer tensors is float32 (true
+  division in the default dtype);
+* float32 with float64 gives float64 (the wider, as NumPy and PyTorch's elementwise ops; also
+  for ``@``, where PyTorch refuses); each gradient is still cast to its own input's dtype;
+* the operations with fractional results (exp, log, sqrt, mean, sigmoid, tanh, softmax, the
+  losses, batch_norm, ...) refuse integer input with a TypeError instead of truncating
+  (``functional._util.check_floating``).
+
+In-place changes. ``x.data`` is the raw array: writing into it between the forward and the
+backward pass would change values that the backward pass reuses. Assigning to ``x.data`` (which
+includes ``x.data += 1`` and ``x.data -= lr * x.grad``) and ``x.mark_modified()`` (which the
+optimizers call after each step) stamp the tensor; ``backward()`` then raises, naming the
+operation, if an operation kept (as an attribute) an array sharing memory with a tensor of the
+graph, an input or the output, stamped after the operation ran. Not seen: NumPy writes into
+the array (``x.data[...] = v``, ``np.add(a, b, out=x.data)``) and writes through another name
+for the same memory (the array a tensor was made from, a ``detach()``-ed copy): call
+``x.mark_modified()`` after such a write, or recompute the forward pass.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mitbadak.autograd.function import Function
 
 DEFAULT_DTYPE = np.float32
+
+_write_clock = 0
+"""How many times some tensor was stamped as modified (see ``Tensor.mark_modified``); each
+graph node remembers the value it saw, so a later stamp means "changed after that node ran"."""
 
 
 def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -39,18 +68,33 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
+def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+    """``x`` itself if it is a tensor, else ``x`` (an ndarray, list or number) made a tensor by
+    ``mb.tensor``'s rule. Next to ``like`` (the other operand of a binary operation), a
+    non-tensor takes ``like``'s dtype when that is floating, or when both are integers (a
+    Python int), so that it never changes the tensor's precision (see the module docstring)."""
+    if isinstance(x, Tensor):
+        return x
+    if like is not None:
+        dtype = (like if isinstance(like, Tensor) else as_tensor(like))._data.dtype
+        if dtype.kind == "f" or (dtype.kind in "iu" and type(x) is int):
+            return Tensor._wrap(np.asarray(x, dtype=dtype))
+    return Tensor(x)
+
+
 class Tensor:
     """A multi-dimensional array with automatic differentiation (see the module docstring).
 
     ``__array_priority__`` makes ``ndarray + Tensor`` call the tensor's operator, so mixing
-    arrays and tensors gives a tensor that still tracks gradients.
+    arrays and tensors gives a tensor that still tracks gradients; ``np.asarray(t)`` gives the
+    data (``__array__``), outside the graph.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "creator", "_modified_at", "__weakref__")
     __array_priority__ = 200
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data: np.ndarray = _as_array(data, dtype)
+        self._data: np.ndarray = _as_array(data, dtype)
         self.grad: np.ndarray | None = None
         self.creator: Function | None = None
         self.requires_grad = False
@@ -61,7 +105,7 @@ class Tensor:
     def _wrap(cls, data: np.ndarray, creator: Function | None = None) -> Tensor:
         """Fast constructor for operation results (no conversion, no checks)."""
         t = object.__new__(Tensor)
-        t.data = data
+        t._data = data if type(data) is np.ndarray else np.asarray(data)  # 0-d: no NumPy scalar
         t.grad = None
         t.creator = creator
         t.requires_grad = creator is not None
@@ -82,21 +126,41 @@ class Tensor:
         return self
 
     # ----------------------------------------------------------------- array-like attributes
+    def _set_data(self, value: Any) -> None:
+        self._data = value if type(value) is np.ndarray else np.asarray(value)
+        self.mark_modified()
+
+    if TYPE_CHECKING:
+        data: np.ndarray
+    else:  # a getter in C (attrgetter): this is the most read attribute of all
+        data = property(operator.attrgetter("_data"), _set_data,
+                        doc="The array (shared, not copied); assigning to it, ``x.data += 1`` "
+                            "included, stamps the tensor as modified (see mark_modified).")
+
+    def mark_modified(self) -> None:
+        """Record that ``.data`` was changed in place, so that a backward pass through an
+        operation that kept these values from before the change raises instead of computing
+        a wrong gradient. Assigning to ``.data`` and the optimizers' steps call this; NumPy
+        writes such as ``x.data[...] = v`` cannot be seen and need it by hand."""
+        global _write_clock
+        _write_clock += 1
+        self._modified_at = _write_clock
+
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def grad_fn(self) -> Function | None:
@@ -112,7 +176,18 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)``: the data, outside the graph (NumPy 2's protocol: ``copy=None``
+        copies only to change the dtype, ``copy=True`` always, ``copy=False`` never)."""
+        data = self._data
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(f"cannot convert a {data.dtype} tensor to {np.dtype(dtype)} "
+                                 "without a copy (copy=False)")
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
@@ -168,7 +243,7 @@ class Tensor:
         if self.creator is None:
             self.grad = gy if self.grad is None else self.grad + gy
             return
-        _run_backward(self.creator, gy, retain_graph)
+        _run_backward(self, gy, retain_graph)
 
     # ---------------------------------------------- operators (defined in mitbadak.functional)
     def __add__(self, other: Any) -> Tensor:
@@ -270,7 +345,7 @@ class Tensor:
 
 
 def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -279,14 +354,15 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- the graph walk
-def _count_consumers(root: Function) -> dict[Function, int]:
+def _count_consumers(root: Function) -> tuple[dict[Function, int], int]:
     """For every node reachable from ``root`` through inputs that need a gradient: how many
-    such inputs of other nodes it produced.
+    such inputs of other nodes it produced; and the oldest write clock the nodes saw.
 
     An explicit stack instead of recursion: a chain of 10,000 operations is fine.
     """
     consumers = {root: 0}
     stack = [root]
+    oldest = _write_clock
     while stack:
         fn = stack.pop()
         if fn.inputs is None:
@@ -295,6 +371,8 @@ def _count_consumers(root: Function) -> dict[Function, int]:
                 "saved values were freed after the first backward(); pass retain_graph=True to "
                 "the first call if you need to backward twice"
             )
+        if fn.clock < oldest:
+            oldest = fn.clock
         for x, needed in zip(fn.inputs, fn.needs_input_grad):
             creator = x.creator
             if creator is None or not needed:  # the walk passes nothing along such an input
@@ -304,18 +382,53 @@ def _count_consumers(root: Function) -> dict[Function, int]:
             else:
                 consumers[creator] = 1
                 stack.append(creator)
-    return consumers
+    return consumers, oldest
 
 
-def _run_backward(root: Function, gy: np.ndarray, retain_graph: bool) -> None:
-    """Propagate ``gy`` = dL/d(root's output) to every leaf.
+def _check_saved_values(output: Tensor, nodes: Sequence[Function], oldest: int) -> None:
+    """Raise if a node kept (as an attribute) an array sharing memory with a tensor of the
+    graph, its inputs or the output, that was marked modified after the node ran: its backward
+    would read the changed values. Runs only when some tensor was marked during the graph's
+    life, so the usual training step pays one comparison per node."""
+    tensors = {id(x): x for fn in nodes for x in fn.inputs}  # type: ignore[union-attr]
+    tensors[id(output)] = output
+    changed = [x for x in tensors.values() if getattr(x, "_modified_at", 0) > oldest]
+    for fn in nodes:
+        kept = [v for v in vars(fn).values() if isinstance(v, np.ndarray)]
+        for x in changed:
+            if x._modified_at > fn.clock and any(np.may_share_memory(v, x._data) for v in kept):
+                raise RuntimeError(
+                    f"{fn.name}: a tensor of shape {x.shape} whose values this operation kept "
+                    "for the backward pass was modified in place after the forward pass "
+                    "(through .data or an optimizer step), so the gradient would be wrong; "
+                    "run the forward pass again after changing the values"
+                )
+
+
+def _handed_twice(g: np.ndarray, gxs: Sequence[np.ndarray | None]) -> bool:
+    """Whether one backward returned the same array object for two of its inputs."""
+    n = 0
+    for h in gxs:
+        if h is g:
+            n += 1
+    return n > 1
+
+
+def _run_backward(output: Tensor, gy: np.ndarray, retain_graph: bool) -> None:
+    """Propagate ``gy`` = dL/d(output) from ``output``'s creator to every leaf.
 
     A node is ready for its backward once every node that used its output has passed its
     share of the gradient back (reverse topological order, found by counting consumers).
     ``pending`` holds each node's dL/d(output), summed over those uses; a leaf's gradient
-    accumulates into its ``.grad``.
+    accumulates into its ``.grad``. A leaf keeps the array it is given as its ``.grad`` (and
+    later adds into it in place) only if nothing else holds it: not ``gy`` or a view of it,
+    and not an array that the same backward returned for another input too (the ownership
+    contract of `Function.backward`, enforced here, so a user's ``return g, g`` is safe).
     """
-    waiting = _count_consumers(root)
+    root: Function = output.creator  # type: ignore[assignment]  (backward() checked it)
+    waiting, oldest = _count_consumers(root)
+    if oldest < _write_clock:  # some tensor was modified while this graph was alive
+        _check_saved_values(output, list(waiting), oldest)
     pending: dict[Function, np.ndarray] = {root: gy}
     ready = [root]
     while ready:
@@ -332,7 +445,7 @@ def _run_backward(root: Function, gy: np.ndarray, retain_graph: bool) -> None:
                     ready.append(creator)
             if gx is None:
                 continue
-            data = x.data
+            data = x._data
             if gx.shape != data.shape:
                 gx = sum_to(gx, data.shape)
             if gx.dtype is not data.dtype and gx.dtype != data.dtype:  # `is`: the fast check
@@ -342,10 +455,11 @@ def _run_backward(root: Function, gy: np.ndarray, retain_graph: bool) -> None:
                 pending[creator] = gx if previous is None else previous + gx
             elif x.grad is not None:
                 x.grad += gx  # accumulates over backward calls, as in PyTorch
-            elif gx is gy or gx.base is not None:
-                x.grad = gx.copy()  # gy or a view of it is shared: the leaf gets its own copy
+            elif (gx is gy or gx.base is not None
+                  or (len(gxs) > 1 and _handed_twice(gx, gxs))):  # type: ignore[arg-type]
+                x.grad = np.array(gx)  # shared with others: the leaf gets its own copy
             else:
-                x.grad = gx
+                x.grad = gx if type(gx) is np.ndarray else np.asarray(gx)  # 0-d: an array
         if not retain_graph:
             fn.release()
 

@@ -7,25 +7,28 @@ from typing import Any
 
 import numpy as np
 
-from mitbadak.autograd.tensor import Tensor
-
-
-def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
-    """``x`` as a Tensor; a number or array next to a floating tensor takes that tensor's dtype,
-    so ``x32 * 2.0`` or ``x32 + float64_array`` stays float32 (no silent upcast)."""
-    if isinstance(x, Tensor):
-        return x
-    if like is not None and like.data.dtype.kind == "f":
-        return Tensor._wrap(np.asarray(x, dtype=like.data.dtype))
-    return Tensor(x)
+from mitbadak.autograd.tensor import Tensor, as_tensor
 
 
 def as_pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """Both operands of a binary operation as tensors (see ``as_tensor``)."""
+    """Both operands of a binary operation as tensors of a common dtype, by the promotion
+    rules of `mitbadak.autograd.tensor`'s docstring: a non-tensor takes the tensor's dtype
+    (``as_tensor``), an integer tensor next to a floating one takes the floating dtype, float32
+    and float64 stay apart (NumPy then computes in float64)."""
     if isinstance(a, Tensor):
-        return a, as_tensor(b, a)
-    b = as_tensor(b)
-    return as_tensor(a, b), b
+        if not isinstance(b, Tensor):
+            b = as_tensor(b, a)
+    else:
+        if not isinstance(b, Tensor):
+            b = as_tensor(b)
+        a = as_tensor(a, b)
+    da, db = a._data.dtype, b._data.dtype
+    if da is not db and (da.kind == "f") != (db.kind == "f"):  # integer or bool with floating
+        if da.kind == "f":
+            b = Tensor._wrap(b._data.astype(da))
+        else:
+            a = Tensor._wrap(a._data.astype(db))
+    return a, b
 
 
 def normalize_axis(axis: Any) -> int | tuple[int, ...] | None:
@@ -33,12 +36,14 @@ def normalize_axis(axis: Any) -> int | tuple[int, ...] | None:
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def check_floating(op: str, x: Tensor | np.ndarray) -> None:
+def check_floating(op: str, x: Any) -> None:
     """Refuse an integer (or bool) input to an op whose result is fractional (a mean, an exp,
     a normalisation): computed in the input's dtype it would be truncated silently, and
-    PyTorch refuses most of these too."""
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {x.dtype}; "
+    PyTorch refuses most of these too. ``x`` may be anything `as_tensor` takes; its dtype is
+    the one it will have as a tensor (so ``[1.0, 2.0]`` and ``3`` pass, ``[1, 2]`` does not)."""
+    dtype = x.dtype if isinstance(x, (Tensor, np.ndarray)) else as_tensor(x).dtype
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {dtype}; "
                         "convert it first, e.g. with .astype(np.float32)")
 
 

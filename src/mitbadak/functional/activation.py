@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mitbadak.autograd.function import Function
-from mitbadak.autograd.tensor import Tensor
+from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.functional._util import check_floating
 
 
@@ -37,7 +37,7 @@ class SigmoidFunction(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
-            y = np.exp(-x)
+            y = np.exp(-x, out=np.empty(x.shape, x.dtype))  # an array even if x is 0-d
         y += 1
         self.y = np.reciprocal(y, out=y)
         return y
@@ -148,10 +148,12 @@ def step(x: Tensor) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    check_floating("sigmoid", x)
     return SigmoidFunction.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
+    check_floating("tanh", x)
     return TanhFunction.apply(x)
 
 
@@ -160,6 +162,7 @@ def relu(x: Tensor) -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    x = as_tensor(x)
     check_floating("leaky_relu", x)
     return LeakyReLUFunction.apply(x, slope=negative_slope)
 

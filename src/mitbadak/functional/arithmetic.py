@@ -8,12 +8,13 @@ input's shape.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from mitbadak.autograd.function import Function
-from mitbadak.autograd.tensor import Tensor
+from mitbadak.autograd.tensor import DEFAULT_DTYPE, Tensor
 from mitbadak.functional._util import as_pair, as_tensor, sum_rows
 
 
@@ -75,7 +76,12 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b;  dL/da = gy * b * a^(b-1),  dL/db = gy * y * ln(a)."""
+    """y = a ** b;  dL/da = gy * b * a^(b-1),  dL/db = gy * y * ln(a).
+
+    Where b = 0, y = 1 whatever a is, so dL/da = 0 (also at a = 0, where the formula gives
+    0 * 0^-1 = nan); where a = 0 and b > 0, y = 0 whatever b is, so dL/db = 0 (the formula
+    gives 0 * ln 0 = nan). These are PyTorch's conventions.
+    """
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
@@ -83,9 +89,14 @@ class Pow(Function):
         return self.y
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, b = self.a, self.b
         need_a, need_b = self.needs_input_grad
-        ga = gy * self.b * self.a ** (self.b - 1) if need_a else None
-        gb = gy * self.y * np.log(self.a) if need_b else None
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf/nan only where masked
+            if need_a:
+                ga = gy * np.where(b == 0, 0, b * a ** (b - 1))
+            if need_b:
+                gb = gy * np.where((a == 0) & (b >= 0), 0, self.y * np.log(a))
         return ga, gb
 
 
@@ -151,8 +162,9 @@ class Affine(Function):
         x, W = self.x, self.W
         need_x, need_W = self.needs_input_grad[:2]
         gx = gy @ W.T if need_x else None
-        if x.ndim != 2:
-            x, gy = x.reshape(-1, x.shape[-1]), gy.reshape(-1, gy.shape[-1])
+        if x.ndim != 2:  # (..., in) -> (rows, in); not -1, which fails for 0 rows or features
+            rows = math.prod(x.shape[:-1])
+            x, gy = x.reshape(rows, x.shape[-1]), gy.reshape(rows, gy.shape[-1])
         gW = x.T @ gy if need_W else None  # noqa: N806
         if len(self.needs_input_grad) == 2:
             return gx, gW
@@ -174,7 +186,12 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 def div(a: Any, b: Any) -> Tensor:
-    return Div.apply(*as_pair(a, b))
+    """True division ``a / b``; of two integer tensors in the default dtype (float32)."""
+    a, b = as_pair(a, b)
+    if a.dtype.kind != "f" and b.dtype.kind != "f":
+        a = Tensor._wrap(a.data.astype(DEFAULT_DTYPE))
+        b = Tensor._wrap(b.data.astype(DEFAULT_DTYPE))
+    return Div.apply(a, b)
 
 
 def neg(x: Tensor) -> Tensor:
@@ -192,18 +209,24 @@ def matmul(a: Any, b: Any) -> Tensor:
     return MatMul.apply(a, b)
 
 
-def linear(x: Any, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa: N803
+def linear(x: Any, W: Any, b: Any = None) -> Tensor:  # noqa: N803
     """Affine transform ``x @ W + b`` with W of shape (in, out), as in the book.
 
     (PyTorch's ``F.linear`` stores W as (out, in) and computes ``x @ W.T + b``.)
     """
+    if not isinstance(W, Tensor):
+        W = as_tensor(W)  # noqa: N806
     x = as_tensor(x, W)
-    x_shape, w_shape = x.data.shape, W.data.shape
+    if x._data.dtype is not W._data.dtype:  # rare: promote as for x @ W
+        x, W = as_pair(x, W)  # noqa: N806
+    if b is not None and not isinstance(b, Tensor):
+        b = as_tensor(b, W)
+    x_shape, w_shape = x._data.shape, W._data.shape
     if (len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[0]
-            or (b is not None and b.data.shape != w_shape[1:])):
+            or (b is not None and b._data.shape != w_shape[1:])):
         raise ValueError(
             f"linear: input {x_shape}, weight {w_shape} and bias "
-            f"{None if b is None else b.data.shape} do not fit: expected input (..., in), "
+            f"{None if b is None else b.shape} do not fit: expected input (..., in), "
             "weight (in, out) and bias (out,)"
         )
     return Affine.apply(x, W) if b is None else Affine.apply(x, W, b)

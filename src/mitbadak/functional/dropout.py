@@ -12,7 +12,7 @@ import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.random import default_generator
-from mitbadak.autograd.tensor import Tensor
+from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.functional._util import check_floating
 
 
@@ -38,5 +38,5 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0.0:
-        return x
+        return as_tensor(x)
     return DropoutFunction.apply(x, p=p, generator=generator or default_generator())

@@ -1,11 +1,18 @@
-"""Elementwise functions: exp, log, sqrt, clip — each with its derivative."""
+"""Elementwise functions: exp, log, sqrt, clip — each with its derivative.
+
+exp, log and sqrt are defined on real numbers: integer input is refused (``check_floating``)
+rather than silently computed in another dtype; clip keeps integers.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
+from mitbadak.functional._util import check_floating
 
 
 class Exp(Function):
@@ -59,19 +66,22 @@ class Clip(Function):
         return (gy * self.mask,)
 
 
-def exp(x: Tensor) -> Tensor:
+def exp(x: Any) -> Tensor:
+    check_floating("exp", x)
     return Exp.apply(x)
 
 
-def log(x: Tensor) -> Tensor:
+def log(x: Any) -> Tensor:
+    check_floating("log", x)
     return Log.apply(x)
 
 
-def sqrt(x: Tensor) -> Tensor:
+def sqrt(x: Any) -> Tensor:
+    check_floating("sqrt", x)
     return Sqrt.apply(x)
 
 
-def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     """Clamp values into [min, max] (either bound may be None)."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from mitbadak.autograd.function import Function
-from mitbadak.autograd.tensor import Tensor
+from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.functional._util import check_floating, sum_columns
 from mitbadak.functional.shape import reshape
 
@@ -129,8 +129,8 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     batch of one. ``labels``: class indices (N,) or target weights t >= 0 (N, C): one-hot,
     probabilities, or unnormalised rows, giving -(1/N) sum t log softmax(logits).
     """
+    logits, t = as_tensor(logits), _labels_array(labels)
     check_floating("cross_entropy", logits)
-    t = _labels_array(labels)
     if logits.ndim == 1:
         logits = reshape(logits, 1, -1)
         t = t.reshape(1, -1) if t.ndim == 1 and t.dtype.kind in "fb" else t.reshape(1)
@@ -143,6 +143,7 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
 
 
 def _squared_error(y: Tensor, t: Any, scale: float, name: str) -> Tensor:
+    y = as_tensor(y)
     check_floating(name, y)
     t = t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t, dtype=y.dtype))
     if y.shape != t.shape:
@@ -154,7 +155,7 @@ def _squared_error(y: Tensor, t: Any, scale: float, name: str) -> Tensor:
 def mse_loss(y: Tensor, t: Any) -> Tensor:
     """Mean squared error: mean((y - t)^2) over all elements (PyTorch's ``mse_loss``); nan
     for empty tensors, as a mean over nothing (and PyTorch)."""
-    return _squared_error(y, t, 1.0 / y.size if y.size else np.nan, "mse_loss")
+    return _squared_error(y, t, 1.0 / np.size(y) if np.size(y) else np.nan, "mse_loss")
 
 
 def sum_squared_error(y: Tensor, t: Any) -> Tensor:

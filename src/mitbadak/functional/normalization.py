@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from mitbadak.autograd.function import Function
-from mitbadak.autograd.tensor import Tensor
+from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.functional._util import check_floating, sum_rows
 
 
@@ -116,6 +116,7 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     mode they are used and must be given. ``weight`` (gamma) and ``bias`` (beta) default to 1
     and 0.
     """
+    x = as_tensor(x)
     check_floating("batch_norm", x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")

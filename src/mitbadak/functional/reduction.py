@@ -2,7 +2,8 @@
 
 The backward of a reduction spreads the upstream gradient back over the reduced axes:
 every element of a sum gets gy, of a mean gy / n, and of a max only the maximal elements
-(split equally between ties, as ``torch.amax``).
+(split equally between ties, as ``torch.amax``). Over an empty axis a sum is 0 and a mean nan
+(0 / 0, as in PyTorch); a max has no value there and raises. A mean of integers is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
-from mitbadak.functional._util import normalize_axis
+from mitbadak.functional._util import as_tensor, check_floating, normalize_axis
 
 Axis = int | tuple[int, ...] | None
 
@@ -47,10 +48,12 @@ class Mean(Sum):
     def forward(self, x: np.ndarray) -> np.ndarray:
         y = super().forward(x)
         self.n = x.size // y.size if y.size else 1  # elements averaged per output
-        return np.asarray(y / np.asarray(self.n, dtype=x.dtype))
+        with np.errstate(invalid="ignore"):  # n = 0, an empty axis: 0 / 0 = nan
+            return np.asarray(y / np.asarray(self.n, dtype=x.dtype))
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        return super().backward(gy / np.asarray(self.n, dtype=gy.dtype))
+        with np.errstate(divide="ignore", invalid="ignore"):  # n = 0: there is no element
+            return super().backward(gy / np.asarray(self.n, dtype=gy.dtype))
 
 
 class Max(Function):
@@ -70,13 +73,20 @@ class Max(Function):
         return (self.mask * (g / ties.astype(gy.dtype)),)
 
 
-def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     return Sum.apply(x, axis=normalize_axis(axis), keepdims=keepdims)
 
 
-def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    check_floating("mean", x)
     return Mean.apply(x, axis=normalize_axis(axis), keepdims=keepdims)
 
 
-def max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    return Max.apply(x, axis=normalize_axis(axis), keepdims=keepdims)
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    x, axis = as_tensor(x), normalize_axis(axis)
+    if x.size == 0:
+        empty = x.shape if axis is None else [x.shape[a] for a in np.atleast_1d(axis)]
+        if 0 in empty:
+            raise ValueError(f"max: the reduced axes of a tensor of shape {x.shape} are empty "
+                             f"(axis={axis}), so there is no maximum")
+    return Max.apply(x, axis=axis, keepdims=keepdims)

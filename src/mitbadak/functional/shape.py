@@ -14,6 +14,7 @@ import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
+from mitbadak.functional._util import as_tensor
 
 
 class Reshape(Function):
@@ -42,7 +43,7 @@ class Transpose(Function):
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
         if self.axes is None:
             return (np.transpose(gy),)
-        return (np.transpose(gy, np.argsort(self.axes)),)
+        return (np.transpose(gy, np.argsort(self.axes)),)  # axes in 0..n-1 (see transpose)
 
 
 def _is_advanced(key: Any) -> bool:
@@ -77,8 +78,9 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def reshape(x: Tensor, *shape: int | Sequence[int]) -> Tensor:
+def reshape(x: Any, *shape: int | Sequence[int]) -> Tensor:
     """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one axis may be -1."""
+    x = as_tensor(x)
     new_shape = _shape_arg(shape)
     known = int(np.prod([n for n in new_shape if n != -1]))
     if new_shape.count(-1) == 0:
@@ -91,18 +93,28 @@ def reshape(x: Tensor, *shape: int | Sequence[int]) -> Tensor:
     return Reshape.apply(x, shape=new_shape)
 
 
-def transpose(x: Tensor, *axes: int | Sequence[int]) -> Tensor:
-    """Reverse the axes (no arguments) or permute them: ``x.transpose(0, 2, 1)``."""
-    perm = _shape_arg(axes) if axes else None
-    return Transpose.apply(x, axes=perm)
+def transpose(x: Any, *axes: int | Sequence[int]) -> Tensor:
+    """Reverse the axes (no arguments) or permute them: ``x.transpose(0, 2, 1)``; negative
+    axes count from the end, as in NumPy (they are made non-negative here, so that the
+    backward's inverse permutation, ``argsort``, is right)."""
+    x = as_tensor(x)
+    if not axes:
+        return Transpose.apply(x, axes=None)
+    perm = _shape_arg(axes)
+    n = x.ndim
+    if sorted(a % n if -n <= a < n else a for a in perm) != list(range(n)):
+        raise ValueError(f"transpose: axes {perm} are not a permutation of the {n} axes of a "
+                         f"tensor of shape {x.shape}")
+    return Transpose.apply(x, axes=tuple(a % n for a in perm))
 
 
 def flatten(x: Tensor, start_dim: int = 1) -> Tensor:
     """Keep the first ``start_dim`` axes and flatten the rest: (N, C, H, W) -> (N, C*H*W)."""
+    x = as_tensor(x)
     return reshape(x, *x.shape[:start_dim], int(np.prod(x.shape[start_dim:])))  # -1: not if N = 0
 
 
-def getitem(x: Tensor, key: Any) -> Tensor:
+def getitem(x: Any, key: Any) -> Tensor:
     """Indexing and slicing as in NumPy, with a gradient."""
     if isinstance(key, Tensor):
         key = key.data

@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from mitbadak import functional as F
-from mitbadak.autograd.tensor import Tensor
+from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.nn.module import Module, Parameter, check_sizes
 
 
@@ -54,6 +54,7 @@ class _BatchNorm(Module):
         self.register_buffer("running_var", np.ones(num_features, dtype=np.float32))
 
     def forward(self, x: Tensor) -> Tensor:
+        x = as_tensor(x)
         if x.ndim not in self.input_ranks or x.shape[1] != self.num_features:
             raise ValueError(f"{self!r}: expected input {self.input_layout} with "
                              f"C = {self.num_features}, got {tuple(x.shape)}")

@@ -123,6 +123,7 @@ class Optimizer:
                     states[p] = state
                 step = state["step"] = state["step"] + 1
                 self._update(p.data, grad, state, group)
+                p.mark_modified()  # a graph that kept the old values can no longer backward
                 if every and step % every == 0:
                     for name in self.buffer_names:
                         flush_subnormals(state[name])
