@@ -49,3 +49,60 @@ def test_unknown_attribute_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         mb.nope  # noqa: B018
+
+
+# Each layer of the package and its rank: a module may import only from its own layer or a
+# lower one (imports under ``if TYPE_CHECKING:`` are for annotations and do not count).
+RANKS = {
+    "autograd.backward": 0, "autograd.grad_mode": 0, "autograd.random": 0, "fileio": 0,
+    "autograd.tensor": 1, "autograd.function": 2, "autograd": 3,
+    "functional": 4, "mitbadak": 4,  # the top package loads autograd and functional only
+    "nn": 5, "optim": 5, "data": 5, "numerical": 5,
+    "training": 6, "viz": 6, "experiments": 7, "cli": 8, "__main__": 9,
+}
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "mitbadak"
+    if parts[1] == "autograd" and len(parts) > 2:
+        return f"autograd.{parts[2]}"
+    return parts[1]
+
+
+def _imports(path, module: str):
+    import ast
+
+    tree = ast.parse(path.read_text())
+    annotations_only = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.If)
+                        and getattr(node.test, "id", None) == "TYPE_CHECKING"
+                        for sub in ast.walk(node)}
+    for node in ast.walk(tree):
+        if id(node) in annotations_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mitbadak"):
+            if node.module in ("mitbadak", "mitbadak.autograd"):
+                yield from (f"{node.module}.{alias.name}" for alias in node.names)
+            else:
+                yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name.startswith("mitbadak"))
+
+
+def test_dependencies_point_one_way():
+    from pathlib import Path
+
+    import mitbadak
+
+    root = Path(mitbadak.__file__).parent
+    upward = []
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(path.relative_to(root.parent).with_suffix("").parts)
+        module = module.removesuffix(".__init__")
+        here = RANKS[_layer(module)]
+        for target in _imports(path, module):
+            layer = _layer(target)
+            if layer in RANKS and RANKS[layer] > here:
+                upward.append(f"{module} imports {target}")
+    assert not upward, upward

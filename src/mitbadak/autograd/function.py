@@ -14,14 +14,14 @@ the node and the node on its output tensor (define-by-run, as PyTorch and DeZero
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mitbadak.autograd import grad_mode
-
-if TYPE_CHECKING:
-    from mitbadak.autograd.tensor import Tensor
+from mitbadak.autograd import tensor as _tensor
+from mitbadak.autograd.tensor import Tensor
 
 
 class Function:
@@ -39,8 +39,8 @@ class Function:
       these it may keep as a leaf's ``.grad``, so returning one new array for two inputs is
       safe, at the price of a copy.)
 
-``apply`` takes tensors, or anything ``mb.tensor`` takes (an ndarray, a list, a number),
-converted by the same rule (`mitbadak.autograd.tensor.as_tensor`).
+    ``apply`` takes tensors, or anything ``mb.tensor`` takes (an ndarray, a list, a number),
+    converted by the same rule (`mitbadak.autograd.tensor.as_tensor`).
 
     ``self.needs_input_grad`` (a tuple of bools, one per input) lets a backward skip work for
     inputs that do not require a gradient.
@@ -50,11 +50,15 @@ converted by the same rule (`mitbadak.autograd.tensor.as_tensor`).
     needs_input_grad: tuple[bool, ...]
     clock: int  # the tensors' write clock when this node ran (see Tensor.mark_modified)
 
-    def forward(self, *xs: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # each subclass names its own inputs: forward(self, x, W, b), ...
+        forward: Callable[..., np.ndarray]
+        backward: Callable[..., tuple[np.ndarray | None, ...]]
+    else:
+        def forward(self, *xs):
+            raise NotImplementedError(f"{self.name} does not define forward(self, *inputs)")
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        raise NotImplementedError
+        def backward(self, gy):
+            raise NotImplementedError(f"{self.name} does not define backward(self, gy)")
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
@@ -71,8 +75,8 @@ converted by the same rule (`mitbadak.autograd.tensor.as_tensor`).
             needs = tuple([x.requires_grad for x in inputs])
             if True in needs:
                 fn.inputs, fn.needs_input_grad, fn.clock = inputs, needs, _tensor._write_clock
-                return _tensor.Tensor._wrap(y, fn)
-        return _tensor.Tensor._wrap(y)
+                return Tensor._wrap(y, fn)
+        return Tensor._wrap(y)
 
     def release(self) -> None:
         """Forget inputs and saved arrays once the backward pass no longer needs them."""
@@ -86,5 +90,3 @@ converted by the same rule (`mitbadak.autograd.tensor.as_tensor`).
     def __repr__(self) -> str:
         return f"<{self.name}>"
 
-
-from mitbadak.autograd import tensor as _tensor  # noqa: E402  (circular: Tensor is needed at call time)

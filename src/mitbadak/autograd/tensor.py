@@ -1,10 +1,11 @@
-"""`Tensor`: an ndarray that remembers how it was made, and the backward walk over that graph.
+"""`Tensor`: an ndarray that remembers how it was made.
 
 A tensor wraps a NumPy array (``.data``). If it requires a gradient, every operation on it
 produces a new tensor whose ``creator`` is the `Function` node that made it; the nodes point
 back to their input tensors. ``loss.backward()`` then walks this graph from the loss to the
 leaves (tensors made by the user, such as weights), applying each node's ``backward`` in
-reverse topological order and accumulating dL/dx into each leaf's ``.grad``.
+reverse topological order and accumulating dL/dx into each leaf's ``.grad``: the walk is
+`mitbadak.autograd.backward.run_backward`.
 
 Dtypes. ``mb.tensor`` makes floating data and Python numbers float32 unless a dtype is given
 (integer arrays and lists stay integer: labels, indices); float64 is honoured everywhere (use it
@@ -43,7 +44,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mitbadak.autograd.function import Function
+from mitbadak.autograd.backward import run_backward
+
+if TYPE_CHECKING:
+    from mitbadak.autograd.function import Function
 
 DEFAULT_DTYPE = np.float32
 
@@ -131,7 +135,10 @@ class Tensor:
         self.mark_modified()
 
     if TYPE_CHECKING:
-        data: np.ndarray
+        @property
+        def data(self) -> np.ndarray: ...
+        @data.setter
+        def data(self, value: Any) -> None: ...
     else:  # a getter in C (attrgetter): this is the most read attribute of all
         data = property(operator.attrgetter("_data"), _set_data,
                         doc="The array (shared, not copied); assigning to it, ``x.data += 1`` "
@@ -243,50 +250,45 @@ class Tensor:
         if self.creator is None:
             self.grad = gy if self.grad is None else self.grad + gy
             return
-        _run_backward(self, gy, retain_graph)
+        run_backward(self, gy, retain_graph, _write_clock)
 
-    # ---------------------------------------------- operators (defined in mitbadak.functional)
-    def __add__(self, other: Any) -> Tensor:
-        return F.add(self, other)
+    # ------------------------------------------------------------- operators and array methods
+    # ``+ - * / ** @``, unary ``-``, indexing, ``.T``, ``transpose``, ``reshape``, ``sum``,
+    # ``mean``, ``max``, ``exp``, ``log``, ``sqrt`` and ``clip`` are the ops of
+    # `mitbadak.functional`, each with its backward; ``functional/operators.py`` installs them
+    # on this class (the sequel's DeZero does the same in ``setup_variable``), so the core needs
+    # nothing from the ops above it. Their signatures, for readers and the type checker:
+    if TYPE_CHECKING:
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __getitem__(self, key: Any) -> Tensor: ...
+        @property
+        def T(self) -> Tensor: ...  # noqa: N802  (NumPy's and PyTorch's name)
+        def transpose(self, *axes: int) -> Tensor: ...
+        def reshape(self, *shape: int | Sequence[int]) -> Tensor: ...
+        def sum(self, axis: int | tuple[int, ...] | None = None,
+                keepdims: bool = False) -> Tensor: ...
+        def mean(self, axis: int | tuple[int, ...] | None = None,
+                 keepdims: bool = False) -> Tensor: ...
+        def max(self, axis: int | tuple[int, ...] | None = None,
+                keepdims: bool = False) -> Tensor: ...
+        def exp(self) -> Tensor: ...
+        def log(self) -> Tensor: ...
+        def sqrt(self) -> Tensor: ...
+        def clip(self, min: float | None = None,  # noqa: A002
+                 max: float | None = None) -> Tensor: ...  # noqa: A002
 
-    def __radd__(self, other: Any) -> Tensor:
-        return F.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return F.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return F.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return F.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return F.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return F.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return F.div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return F.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return F.pow(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return F.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return F.matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        return F.neg(self)
-
-    def __getitem__(self, key: Any) -> Tensor:
-        return F.getitem(self, key)
 
     # Comparisons give boolean tensors and take no gradient.
     def __lt__(self, other: Any) -> Tensor:
@@ -309,38 +311,7 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    @property
-    def T(self) -> Tensor:  # noqa: N802  (NumPy's and PyTorch's name)
-        return F.transpose(self)
-
-    def transpose(self, *axes: int) -> Tensor:
-        return F.transpose(self, *axes)
-
-    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        return F.reshape(self, *shape)
-
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return F.sum(self, axis, keepdims)
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return F.mean(self, axis, keepdims)
-
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return F.max(self, axis, keepdims)
-
-    def exp(self) -> Tensor:
-        return F.exp(self)
-
-    def log(self) -> Tensor:
-        return F.log(self)
-
-    def sqrt(self) -> Tensor:
-        return F.sqrt(self)
-
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        return F.clip(self, min, max)
-
-    def argmax(self, axis: int | None = None) -> np.ndarray:
+    def argmax(self, axis: int | None = None) -> np.ndarray | np.integer:
         return self.data.argmax(axis=axis)
 
 
@@ -351,135 +322,3 @@ def _data(x: Any) -> Any:
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Make a tensor: ``mb.tensor([[1., 2.]], requires_grad=True)`` (float32 unless ``dtype``)."""
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
-
-
-# ---------------------------------------------------------------------------- the graph walk
-def _count_consumers(root: Function) -> tuple[dict[Function, int], int]:
-    """For every node reachable from ``root`` through inputs that need a gradient: how many
-    such inputs of other nodes it produced; and the oldest write clock the nodes saw.
-
-    An explicit stack instead of recursion: a chain of 10,000 operations is fine.
-    """
-    consumers = {root: 0}
-    stack = [root]
-    oldest = _write_clock
-    while stack:
-        fn = stack.pop()
-        if fn.inputs is None:
-            raise RuntimeError(
-                f"trying to backward through the graph a second time (node {fn.name}): its "
-                "saved values were freed after the first backward(); pass retain_graph=True to "
-                "the first call if you need to backward twice"
-            )
-        if fn.clock < oldest:
-            oldest = fn.clock
-        for x, needed in zip(fn.inputs, fn.needs_input_grad):
-            creator = x.creator
-            if creator is None or not needed:  # the walk passes nothing along such an input
-                continue
-            if creator in consumers:
-                consumers[creator] += 1
-            else:
-                consumers[creator] = 1
-                stack.append(creator)
-    return consumers, oldest
-
-
-def _check_saved_values(output: Tensor, nodes: Sequence[Function], oldest: int) -> None:
-    """Raise if a node kept (as an attribute) an array sharing memory with a tensor of the
-    graph, its inputs or the output, that was marked modified after the node ran: its backward
-    would read the changed values. Runs only when some tensor was marked during the graph's
-    life, so the usual training step pays one comparison per node."""
-    tensors = {id(x): x for fn in nodes for x in fn.inputs}  # type: ignore[union-attr]
-    tensors[id(output)] = output
-    changed = [x for x in tensors.values() if getattr(x, "_modified_at", 0) > oldest]
-    for fn in nodes:
-        kept = [v for v in vars(fn).values() if isinstance(v, np.ndarray)]
-        for x in changed:
-            if x._modified_at > fn.clock and any(np.may_share_memory(v, x._data) for v in kept):
-                raise RuntimeError(
-                    f"{fn.name}: a tensor of shape {x.shape} whose values this operation kept "
-                    "for the backward pass was modified in place after the forward pass "
-                    "(through .data or an optimizer step), so the gradient would be wrong; "
-                    "run the forward pass again after changing the values"
-                )
-
-
-def _handed_twice(g: np.ndarray, gxs: Sequence[np.ndarray | None]) -> bool:
-    """Whether one backward returned the same array object for two of its inputs."""
-    n = 0
-    for h in gxs:
-        if h is g:
-            n += 1
-    return n > 1
-
-
-def _run_backward(output: Tensor, gy: np.ndarray, retain_graph: bool) -> None:
-    """Propagate ``gy`` = dL/d(output) from ``output``'s creator to every leaf.
-
-    A node is ready for its backward once every node that used its output has passed its
-    share of the gradient back (reverse topological order, found by counting consumers).
-    ``pending`` holds each node's dL/d(output), summed over those uses; a leaf's gradient
-    accumulates into its ``.grad``. A leaf keeps the array it is given as its ``.grad`` (and
-    later adds into it in place) only if nothing else holds it: not ``gy`` or a view of it,
-    and not an array that the same backward returned for another input too (the ownership
-    contract of `Function.backward`, enforced here, so a user's ``return g, g`` is safe).
-    """
-    root: Function = output.creator  # type: ignore[assignment]  (backward() checked it)
-    waiting, oldest = _count_consumers(root)
-    if oldest < _write_clock:  # some tensor was modified while this graph was alive
-        _check_saved_values(output, list(waiting), oldest)
-    pending: dict[Function, np.ndarray] = {root: gy}
-    ready = [root]
-    while ready:
-        fn = ready.pop()
-        gy = pending.pop(fn, None)  # None: every use returned no gradient, so it is zero
-        gxs = fn.backward(gy) if gy is not None else (None,) * len(fn.inputs)
-        for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):  # type: ignore[arg-type]
-            if not needed:  # no gradient wanted; its creator was not counted either
-                continue
-            creator = x.creator
-            if creator is not None:
-                waiting[creator] -= 1
-                if not waiting[creator]:
-                    ready.append(creator)
-            if gx is None:
-                continue
-            data = x._data
-            if gx.shape != data.shape:
-                gx = sum_to(gx, data.shape)
-            if gx.dtype is not data.dtype and gx.dtype != data.dtype:  # `is`: the fast check
-                gx = gx.astype(data.dtype)
-            if creator is not None:
-                previous = pending.get(creator)
-                pending[creator] = gx if previous is None else previous + gx
-            elif x.grad is not None:
-                x.grad += gx  # accumulates over backward calls, as in PyTorch
-            elif (gx is gy or gx.base is not None
-                  or (len(gxs) > 1 and _handed_twice(gx, gxs))):  # type: ignore[arg-type]
-                x.grad = np.array(gx)  # shared with others: the leaf gets its own copy
-            else:
-                x.grad = gx if type(gx) is np.ndarray else np.asarray(gx)  # 0-d: an array
-        if not retain_graph:
-            fn.release()
-
-
-def sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum a broadcast gradient back to ``shape``.
-
-    If x of shape (3,) was broadcast to (2, 3) in the forward pass, each x[j] fed two outputs,
-    so dL/dx[j] is the sum of their gradients: sum over the axes that broadcasting added or
-    stretched.
-    """
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
-    )
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
-
-
-from mitbadak import functional as F  # noqa: E402  (the operators above need the ops)

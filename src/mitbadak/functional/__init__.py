@@ -38,6 +38,7 @@ from mitbadak.functional.dropout import dropout
 from mitbadak.functional.elementwise import clip, exp, log, sqrt
 from mitbadak.functional.loss import accuracy, cross_entropy, mse_loss, sum_squared_error
 from mitbadak.functional.normalization import batch_norm
+from mitbadak.functional.operators import install as _install_operators
 from mitbadak.functional.reduction import max, mean, sum
 from mitbadak.functional.shape import flatten, getitem, reshape, transpose
 
@@ -47,3 +48,5 @@ __all__ = [
     "max", "max_pool2d", "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
     "softmax", "sqrt", "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
 ]
+
+_install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)
