@@ -33,6 +33,7 @@ class Adam(Optimizer):
     """
 
     buffer_names = ("exp_avg", "exp_avg_sq")
+    decoupled_weight_decay = False  # True in `AdamW`
 
     def __init__(
         self,
@@ -56,15 +57,13 @@ class Adam(Optimizer):
         )
         group["eps"] = check_hyperparameter("eps", group["eps"], 0.0, low_open=True)
 
-    def _decayed_gradient(
-        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any]
-    ) -> np.ndarray:
-        return l2_gradient(grad, param, group["weight_decay"])
-
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
-        grad = self._decayed_gradient(param, grad, group)
+        if not self.decoupled_weight_decay:  # Adam: L2, weight_decay * W added to g
+            grad = l2_gradient(grad, param, group["weight_decay"])
+        elif group["weight_decay"]:  # AdamW: shrink W itself, then step on the plain g
+            param *= 1 - group["lr"] * group["weight_decay"]
         (beta1, beta2), t = group["betas"], state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         scratch = np.multiply(grad, 1 - beta1, out=np.empty_like(param))
@@ -88,6 +87,8 @@ class AdamW(Adam):
     As ``torch.optim.AdamW``, including its default weight_decay = 0.01.
     """
 
+    decoupled_weight_decay = True
+
     def __init__(
         self,
         params: ParamsArg,
@@ -97,10 +98,3 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
-
-    def _decayed_gradient(
-        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any]
-    ) -> np.ndarray:
-        if group["weight_decay"]:
-            param *= 1 - group["lr"] * group["weight_decay"]
-        return grad

@@ -46,6 +46,7 @@ class Momentum(Optimizer):
     """
 
     buffer_names = ("momentum_buffer",)
+    nesterov = False  # `Nesterov` steps with g + momentum * buf instead of buf
 
     def __init__(
         self, params: ParamsArg, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0
@@ -63,12 +64,13 @@ class Momentum(Optimizer):
         buf = state["momentum_buffer"]
         buf *= group["momentum"]
         buf += grad
-        self._descend(param, grad, buf, group)
-
-    def _descend(
-        self, param: np.ndarray, grad: np.ndarray, buf: np.ndarray, group: dict[str, Any]
-    ) -> None:
-        param -= group["lr"] * buf
+        if not self.nesterov:
+            param -= group["lr"] * buf
+            return
+        step = np.multiply(buf, group["momentum"], out=np.empty_like(buf))  # Nesterov's look-ahead
+        step += grad
+        step *= group["lr"]
+        param -= step
 
 
 class Nesterov(Momentum):
@@ -83,10 +85,4 @@ class Nesterov(Momentum):
     then v updated as in Momentum) is the same rule while lr is constant.
     """
 
-    def _descend(
-        self, param: np.ndarray, grad: np.ndarray, buf: np.ndarray, group: dict[str, Any]
-    ) -> None:
-        step = np.multiply(buf, group["momentum"], out=np.empty_like(buf))
-        step += grad
-        step *= group["lr"]
-        param -= step
+    nesterov = True
