@@ -17,7 +17,7 @@ from mitbadak.data import DatasetNotFoundError, load_dataset
 from mitbadak.experiments import ExperimentError, compute, run_experiment
 from mitbadak.experiments import init_histograms as histograms_module
 from mitbadak.experiments._data import find_dataset, find_splits
-from mitbadak.experiments._training import make_optimizer, train
+from mitbadak.experiments._training import fit_lesson, make_optimizer
 from mitbadak.nn import MLP
 from mitbadak.viz.figures import smooth_curve as smooth
 
@@ -96,11 +96,11 @@ def test_train_records_loss_per_iteration_and_accuracy_per_epoch():
     (x, t), _ = load_dataset("digits")
     x, t = x[:250], t[:250]
     model = MLP(64, [20], 10)
-    history = train(model, make_optimizer("sgd", model, 0.1), (x, t), batch_size=100, epochs=2,
+    history = fit_lesson(model, make_optimizer("sgd", model, 0.1), (x, t), batch_size=100, epochs=2,
                     evaluate=True)
     assert len(history.loss) == 6  # 3 batches (100, 100, 50) per epoch
     assert len(history.train_accuracy) == 3  # before training and after each epoch
-    history = train(model, make_optimizer("sgd", model, 0.1), (x, t), batch_size=100,
+    history = fit_lesson(model, make_optimizer("sgd", model, 0.1), (x, t), batch_size=100,
                     iterations=4, evaluate=True)
     assert len(history.loss) == 4 and len(history.train_accuracy) == 2
 

@@ -64,7 +64,7 @@ def test_the_trainer_and_the_experiments_take_the_same_steps():
     history = Trainer(model, optim.Adam(model.parameters()), (x, t), (x, t), batch_size=16,
                       seed=3, quiet=True).fit(2)
     model = tiny()
-    other = _training.train(model, optim.Adam(model.parameters()), (x, t), batch_size=16,
+    other = _training.fit_lesson(model, optim.Adam(model.parameters()), (x, t), batch_size=16,
                             epochs=2, seed=3)
     assert history.loss == other.loss and len(other.loss) == 6
 
@@ -74,7 +74,7 @@ def test_experiments_keep_going_after_a_non_finite_loss_without_updating():
     model = tiny(batchnorm=False)
     model.layers[0].W.data[...] = np.inf
     before = {k: v.copy() for k, v in model.state_dict().items()}
-    history = _training.train(model, optim.SGD(model.parameters(), lr=0.1), (x, t),
+    history = _training.fit_lesson(model, optim.SGD(model.parameters(), lr=0.1), (x, t),
                               batch_size=8, epochs=2, evaluate=True)
     assert len(history.loss) == 4 and _training.diverged(history)
     assert history.epoch == [0, 1, 2] and len(history.train_accuracy) == 3

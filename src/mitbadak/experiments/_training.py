@@ -1,7 +1,7 @@
 """How the chapter-6 experiments train: `train_step` (the library's one training step) over a
 shuffled `DataLoader`, for a number of epochs or of iterations, into a `History`.
 
-`train` records the loss of every iteration's batch (the one its update was computed from)
+`fit_lesson` records the loss of every iteration's batch (the one its update was computed from)
 and, with ``evaluate=True``, the loss and accuracy on the training set (and on ``test``, if
 given) before training (epoch 0) and after every epoch, from `evaluate` (eval mode: BatchNorm's
 running statistics, no dropout).
@@ -48,7 +48,7 @@ def diverged(history: History) -> bool:
     return not all(math.isfinite(value) for value in history.loss)
 
 
-def train(model: nn.Module, optimizer: optim.Optimizer, data: Split, *, batch_size: int,
+def fit_lesson(model: nn.Module, optimizer: optim.Optimizer, data: Split, *, batch_size: int,
           epochs: int | None = None, iterations: int | None = None, evaluate: bool = False,
           test: Split | None = None, seed: int = 0) -> History:
     """Train ``model`` on ``data`` for ``epochs`` passes or ``iterations`` batches (give one).
@@ -64,7 +64,7 @@ def train(model: nn.Module, optimizer: optim.Optimizer, data: Split, *, batch_si
     elif iterations is not None and epochs is None:
         total = iterations
     else:
-        raise ValueError("train: give either epochs or iterations")
+        raise ValueError("fit_lesson: give either epochs or iterations")
     history = History()
     start = time.perf_counter()
 

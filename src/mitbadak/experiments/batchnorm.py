@@ -28,7 +28,7 @@ import mitbadak as mb
 from mitbadak import nn
 from mitbadak.experiments._data import find_dataset
 from mitbadak.experiments._report import save_figure, subplots
-from mitbadak.experiments._training import diverged, make_optimizer, train
+from mitbadak.experiments._training import diverged, fit_lesson, make_optimizer
 
 SAMPLES = 1000
 HIDDEN = [100] * 5
@@ -56,7 +56,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
         for key, batchnorm in (("plain", False), ("batchnorm", True)):
             mb.manual_seed(seed)
             model = nn.MLP(x.shape[1], HIDDEN, 10, init=float(scale), batchnorm=batchnorm)
-            history = train(model, make_optimizer("sgd", model, LR), (x, t), batch_size=BATCH,
+            history = fit_lesson(model, make_optimizer("sgd", model, LR), (x, t), batch_size=BATCH,
                             epochs=epochs, evaluate=True, seed=seed)
             curves[key] = {"accuracy": history.train_accuracy, "diverged": diverged(history)}
         runs.append({"scale": float(scale), **curves})

@@ -34,7 +34,7 @@ from mitbadak.autograd.grad_mode import no_grad
 from mitbadak.data import CLASSES
 from mitbadak.experiments._data import find_splits
 from mitbadak.experiments._report import save_figure, subplots
-from mitbadak.experiments._training import train
+from mitbadak.experiments._training import fit_lesson
 from mitbadak.training.evaluation import evaluate
 
 INIT = 0.01  # the book's weight_init_std
@@ -68,7 +68,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
     before = conv.W.data[:, 0].copy()
     _, accuracy_before = evaluate(model, x_test, t_test)  # eval mode, in batches
     epochs, iterations = (None, QUICK_ITERATIONS) if quick else (EPOCHS, None)
-    history = train(model, optim.Adam(model.parameters(), lr=LR), (x, t), batch_size=BATCH,
+    history = fit_lesson(model, optim.Adam(model.parameters(), lr=LR), (x, t), batch_size=BATCH,
                     epochs=epochs, iterations=iterations, seed=seed)
     after = conv.W.data[:, 0].copy()
     with no_grad():

@@ -41,7 +41,7 @@ from mitbadak import nn
 from mitbadak.experiments import ExperimentError
 from mitbadak.experiments._data import Split, find_dataset
 from mitbadak.experiments._report import save_figure, subplots
-from mitbadak.experiments._training import make_optimizer, train
+from mitbadak.experiments._training import fit_lesson, make_optimizer
 
 SAMPLES = 500
 VALIDATION_SHARE = 0.2
@@ -101,7 +101,7 @@ def trial(index: int, seed: int, train_set: Split, val_set: Split, epochs: int) 
     weight_decay = float(10 ** rng.uniform(*LOG10_WEIGHT_DECAY))
     mb.manual_seed(int(rng.integers(2**32)))
     model = nn.MLP(train_set[0].shape[1], HIDDEN, 10, init="he")
-    history = train(model, make_optimizer("sgd", model, lr, weight_decay), train_set,
+    history = fit_lesson(model, make_optimizer("sgd", model, lr, weight_decay), train_set,
                     batch_size=BATCH, epochs=epochs,
                     evaluate=True, test=val_set, seed=int(rng.integers(2**32)))
     return {"index": index, "lr": lr, "weight_decay": weight_decay,

@@ -31,7 +31,7 @@ from mitbadak import nn
 from mitbadak.experiments._data import find_dataset
 from mitbadak.experiments._plots import plot_losses
 from mitbadak.experiments._report import save_figure, subplots
-from mitbadak.experiments._training import make_optimizer, train
+from mitbadak.experiments._training import fit_lesson, make_optimizer
 
 HIDDEN = [100] * 4
 # (activation, SGD learning rate) of each panel; the book's is the first.
@@ -56,7 +56,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
         for label, init in INITS.items():
             mb.manual_seed(seed)
             model = nn.MLP(x.shape[1], HIDDEN, 10, activation=activation, init=init)
-            history = train(model, make_optimizer("sgd", model, lr), (x, t), batch_size=BATCH,
+            history = fit_lesson(model, make_optimizer("sgd", model, lr), (x, t), batch_size=BATCH,
                             iterations=iterations, seed=seed)
             runs[label] = {"init": init, "loss": history.loss,
                            "final_loss": float(np.mean(history.loss[-FINAL_WINDOW:]))}

@@ -32,7 +32,7 @@ from mitbadak import nn
 from mitbadak.experiments._data import find_dataset
 from mitbadak.experiments._plots import plot_losses
 from mitbadak.experiments._report import save_figure, subplots
-from mitbadak.experiments._training import make_optimizer, train
+from mitbadak.experiments._training import fit_lesson, make_optimizer
 from mitbadak.optim import OPTIMIZERS
 
 NAMES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
@@ -95,7 +95,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
     for name, lr in TRAIN_LR.items():
         mb.manual_seed(seed)  # the same initial weights for every optimizer
         model = nn.MLP(x.shape[1], HIDDEN, 10, activation="relu", init="he")
-        history = train(model, make_optimizer(name, model, lr), (x, t), batch_size=BATCH,
+        history = fit_lesson(model, make_optimizer(name, model, lr), (x, t), batch_size=BATCH,
                         iterations=iterations, seed=seed)
         training[name] = {"lr": lr, "loss": history.loss,
                           "final_loss": float(np.mean(history.loss[-FINAL_WINDOW:]))}

@@ -26,7 +26,7 @@ import mitbadak as mb
 from mitbadak import nn
 from mitbadak.experiments._data import find_splits
 from mitbadak.experiments._report import save_figure, subplots
-from mitbadak.experiments._training import make_optimizer, train
+from mitbadak.experiments._training import fit_lesson, make_optimizer
 
 SAMPLES = 300
 HIDDEN = [100] * 6
@@ -55,7 +55,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
         mb.manual_seed(seed)
         model = nn.MLP(x.shape[1], HIDDEN, 10, init="he", dropout=setting["dropout"])
         optimizer = make_optimizer("sgd", model, LR, weight_decay=setting["weight_decay"])
-        history = train(model, optimizer, (x, t), batch_size=BATCH, epochs=epochs,
+        history = fit_lesson(model, optimizer, (x, t), batch_size=BATCH, epochs=epochs,
                         evaluate=True, test=(x_test, t_test), seed=seed)
         train_acc, test_acc = history.train_accuracy, history.test_accuracy
         runs[label] = {**setting, "train": train_acc, "test": test_acc,
