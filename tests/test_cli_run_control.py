@@ -165,15 +165,22 @@ def test_ties_name_the_first_best_epoch_in_the_summary_and_best_npz(tmp_path, ca
     assert epoch_of(tmp_path / "best.npz") == 2
 
 
-def test_a_run_continued_elsewhere_has_its_best_there_when_the_best_is_the_resumed_epoch(
-        tmp_path, capsys, monkeypatch):
-    fixed_accuracies(monkeypatch, [0.5, 0.9, 0.7])
+def continued_elsewhere(tmp_path, capsys, monkeypatch, accuracies):
+    """Train 2 epochs into first/, then resume to 3 epochs into other/: (first, other, the
+    second run's output)."""
+    fixed_accuracies(monkeypatch, accuracies)
     first, other = tmp_path / "first", tmp_path / "other"
     assert main(["train", *TINY, "--epochs", "2", "--out", str(first)]) == 0
     capsys.readouterr()
     assert main(["train", "--resume", str(first / "last.npz"), "--epochs", "3", "--quiet",
                  "--out", str(other)]) == 0
     out = capsys.readouterr().out
+    return first, other, out
+
+
+def test_a_run_continued_elsewhere_has_its_best_there_when_the_best_is_the_resumed_epoch(
+        tmp_path, capsys, monkeypatch):
+    first, other, out = continued_elsewhere(tmp_path, capsys, monkeypatch, [0.5, 0.9, 0.7])
     assert "best 0.9000 at epoch 2\n" in out
     assert f"run saved in {other}/: last.npz, best.npz, history.json, history.csv" in out
     assert epoch_of(other / "best.npz") == 2
@@ -181,13 +188,7 @@ def test_a_run_continued_elsewhere_has_its_best_there_when_the_best_is_the_resum
 
 def test_a_run_continued_elsewhere_says_where_an_earlier_best_is(tmp_path, capsys,
                                                                  monkeypatch):
-    fixed_accuracies(monkeypatch, [0.9, 0.5, 0.7])
-    first, other = tmp_path / "first", tmp_path / "other"
-    assert main(["train", *TINY, "--epochs", "2", "--out", str(first)]) == 0
-    capsys.readouterr()
-    assert main(["train", "--resume", str(first / "last.npz"), "--epochs", "3", "--quiet",
-                 "--out", str(other)]) == 0
-    out = capsys.readouterr().out
+    first, other, out = continued_elsewhere(tmp_path, capsys, monkeypatch, [0.9, 0.5, 0.7])
     assert f"best 0.9000 at epoch 1 (its checkpoint: {first / 'best.npz'})" in out
     assert f"run saved in {other}/: last.npz, history.json, history.csv\n" in out
     assert not (other / "best.npz").exists()

@@ -136,26 +136,18 @@ def test_progress_bar_and_epoch_lines(digits, capsys):
     assert len(out) == 2 and out[1].startswith("epoch 2: train loss ") and "test loss" in out[1]
 
 
-def test_a_batch_of_one_is_dropped_for_batchnorm():
+@pytest.mark.parametrize("batchnorm, batches", [(True, 2), (False, 3)])
+def test_only_batchnorm_drops_a_last_batch_of_one(batchnorm, batches):
+    """9 samples in batches of 4: the last batch of one is dropped only for BatchNorm (whose
+    statistics need two samples); without it every sample is trained on."""
     x = np.random.default_rng(0).random((9, 4), dtype=np.float32)
     t = np.arange(9) % 2
     mb.manual_seed(0)
-    model = nn.MLP(4, [3], 2, batchnorm=True)
+    model = nn.MLP(4, [3], 2, batchnorm=batchnorm)
     trainer = train.Trainer(model, optim.Adam(model.parameters()), (x, t), (x, t),
                             batch_size=4, quiet=True)
-    assert len(trainer.loader) == 2
-    trainer.fit(1)
-
-
-def test_only_batchnorm_drops_a_last_batch_of_one():
-    x = np.random.default_rng(0).random((9, 4), dtype=np.float32)
-    t = np.arange(9) % 2
-    mb.manual_seed(0)
-    model = nn.MLP(4, [3], 2, batchnorm=False)
-    trainer = train.Trainer(model, optim.Adam(model.parameters()), (x, t), (x, t),
-                            batch_size=4, quiet=True)
-    assert len(trainer.loader) == 3
-    assert len(trainer.fit(1).loss) == 3  # every sample is trained on
+    assert len(trainer.loader) == batches
+    assert len(trainer.fit(1).loss) == batches
 
 
 def test_one_training_sample_trains_without_batchnorm_and_is_refused_with_it():
