@@ -249,7 +249,20 @@ def test_a_tensor_of_integers_is_refused(tmp_path):
     def integers(arrays):
         arrays["0.bias"] = np.zeros(4, np.int32)
 
-    refused(rewritten(tmp_path, integers), "'0.bias'", "int32")
+    refused(rewritten(tmp_path, integers), "'0.bias'", "I32")
+
+
+def test_a_tensor_numpy_cannot_read_is_refused(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file as save_torch
+
+    path = save_safetensors(nn.MLP(3, [4], 2), tmp_path / "m.safetensors")
+    with safetensors.safe_open(path, framework="np") as file:
+        metadata = file.metadata()
+    tensors = {name: torch.from_numpy(a) for name, a in load_file(path).items()}
+    tensors["0.bias"] = tensors["0.bias"].to(torch.bfloat16)
+    save_torch(tensors, path, metadata=metadata)
+    refused(path, "'0.bias'", "BF16")
 
 
 def test_torch_count_of_batches_may_be_absent(tmp_path):

@@ -67,6 +67,8 @@ if TYPE_CHECKING:
 FORMAT = "mitbadak"
 FORMAT_VERSION = "1"
 INSTALL = "pip install 'mitbadak[export]'"
+FLOAT_DTYPES = ("F16", "F32", "F64")
+"""The safetensors dtypes a weight may have: those NumPy reads."""
 
 _RENAMES = {"W": "weight", "b": "bias", "gamma": "weight", "beta": "bias",
             "running_mean": "running_mean", "running_var": "running_var"}
@@ -114,8 +116,7 @@ class _Tensor(NamedTuple):
 
 
 def _layers(model: nn.Module) -> list[nn.Module]:
-    """``model.layers``, checked: a Sequential that holds the model's whole state, with a torch
-    twin for each layer. A registered model that is not must not be written half."""
+    """``model.layers``, checked: an `nn.Sequential` with a torch twin for each layer."""
     layers = getattr(model, "layers", None)
     if not isinstance(layers, nn.Sequential) or [name for name, _ in layers.named_children()] \
             != [str(i) for i in range(len(layers))]:
@@ -244,16 +245,17 @@ def _read(path: Path, file: Any) -> nn.Module:
     for tensor in tensors:
         if tensor.source is None:
             continue  # torch's count of batches: mitbadak keeps none
-        shape = tuple(file.get_slice(tensor.name).get_shape())
+        view = file.get_slice(tensor.name)  # the header's dtype and shape: nothing read yet
+        shape = tuple(view.get_shape())
         expected = own[tensor.source].shape[::-1] if tensor.transposed \
             else own[tensor.source].shape
         if shape != expected:
             raise ExportError(f"{path}: tensor {tensor.name!r} has shape {shape}, the "
                               f"{kind} it describes needs {expected}")
+        if view.get_dtype() not in FLOAT_DTYPES:
+            raise ExportError(f"{path}: tensor {tensor.name!r} is {view.get_dtype()}, not one "
+                              f"of {', '.join(FLOAT_DTYPES)}")
         array = file.get_tensor(tensor.name)
-        if array.dtype.kind != "f":
-            raise ExportError(f"{path}: tensor {tensor.name!r} is {array.dtype}, not floating "
-                              "point")
         state[tensor.source] = array.T if tensor.transposed else array
     dtypes = {array.dtype for array in state.values()}
     if len(dtypes) == 1:  # a float64 (or float16) model comes back as it was saved
