@@ -166,6 +166,25 @@ def test_the_documented_lines_load_the_file_into_torch(tmp_path, monkeypatch):
         np.testing.assert_allclose(got, outputs(model, x), rtol=0, atol=1e-5)
 
 
+def test_weights_changed_in_torch_come_back_to_mitbadak(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file as save_torch
+
+    model = randomised(MODELS["simple-cnn"]())
+    path = save_safetensors(model, tmp_path / "m.safetensors")
+    net = export.to_torch(path)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(1.5)  # fine-tuned in PyTorch
+    with safetensors.safe_open(path, framework="pt") as file:
+        metadata = file.metadata()
+    save_torch(net.state_dict(), path, metadata=metadata)
+    x = example(model, 17)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(outputs(load_safetensors(path), x), expected, rtol=0, atol=1e-5)
+
+
 # ------------------------------------------------------------------------------ bad input
 
 def refused(path, *words):
