@@ -31,7 +31,10 @@ or type from what the architecture holds is refused with one `ExportError` line 
 The file needs the ``safetensors`` package (``pip install 'mitbadak[export]'``); `to_torch`
 also needs PyTorch, imported only when it is called. To use the file in PyTorch, either let
 mitbadak build the torch model, or write it yourself (here for ``MLP(64, [100], 10,
-batchnorm=True)``; ``file.metadata()["torch"]`` prints the definition of any exported model)::
+batchnorm=True)``; the metadata's ``"torch"``, ``safetensors.safe_open(path, "np").metadata()
+["torch"]``, is the definition for any exported model). A file PyTorch writes back with the
+same metadata (``safetensors.torch.save_file(net.state_dict(), path, metadata)``) loads into
+mitbadak again::
 
     from mitbadak.export.safetensors import to_torch
     net = to_torch("model.safetensors")  # a torch.nn.Sequential in eval mode
