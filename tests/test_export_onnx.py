@@ -180,6 +180,9 @@ def usage_error(capsys, argv, expected):
 def test_export_of_a_trained_model_classifies_as_evaluate_does(tmp_path, capsys):
     assert main(["train", "--hidden", "16", "--batchnorm", "--dropout", "0.2", "--epochs", "2",
                  "--quiet", "--out", str(tmp_path)]) == 0
+    usage_error(capsys, ["export", str(tmp_path / "best.npz"), "--format", "onnx", "--opset",
+                         "12", "--out", str(tmp_path / "m.onnx")],
+                "export: error: to_onnx: opset 12 is not supported")
     assert main(["evaluate", str(tmp_path / "best.npz"), "--out", str(tmp_path)]) == 0
     evaluated = re.search(r"accuracy (\d\.\d{4}) \((\d+) of", capsys.readouterr().out)
     out = tmp_path / "model.onnx"
@@ -189,6 +192,20 @@ def test_export_of_a_trained_model_classifies_as_evaluate_does(tmp_path, capsys)
     _, (x, t) = mb.data.load_dataset("digits")
     correct = int((run_onnx(out, x).argmax(axis=1) == t).sum())
     assert evaluated and correct == int(evaluated[2])
+
+
+def test_export_as_safetensors_loads_back_the_same_model(tmp_path, capsys):
+    pytest.importorskip("safetensors")
+    assert main(["train", "--hidden", "8", "--batchnorm", "--epochs", "1", "--quiet",
+                 "--out", str(tmp_path)]) == 0
+    out = tmp_path / "model.safetensors"
+    assert main(["export", str(tmp_path / "best.npz"), "--format", "safetensors",
+                 "--out", str(out)]) == 0
+    assert capsys.readouterr().out.endswith(f"safetensors: {out}\n")
+    saved = checkpoint.load(tmp_path / "best.npz").model.state_dict()
+    loaded = mb.export.load_safetensors(out).state_dict()
+    assert saved.keys() == loaded.keys()
+    assert all(np.array_equal(saved[k], loaded[k]) for k in saved)
 
 
 def test_export_refuses_what_is_not_a_model_checkpoint(tmp_path, capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-FORMATS = ("onnx",)
+FORMATS = ("onnx", "safetensors")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -30,9 +30,14 @@ def run(args: argparse.Namespace) -> int:
     from mitbadak.cli._common import input_shape, load_checkpoint
 
     saved = load_checkpoint(args.checkpoint)  # in eval mode
-    from mitbadak.export.onnx import to_onnx
+    if args.format == "onnx":
+        from mitbadak.export.onnx import to_onnx
 
-    example = np.zeros((1, *input_shape(saved)), dtype=np.float32)
-    path = to_onnx(saved.model, example, args.out, opset=args.opset)
+        example = np.zeros((1, *input_shape(saved)), dtype=np.float32)
+        path = to_onnx(saved.model, example, args.out, opset=args.opset)
+    else:
+        from mitbadak.export.safetensors import save_safetensors
+
+        path = save_safetensors(saved.model, args.out)
     print(f"{args.format}: {path}")
     return 0

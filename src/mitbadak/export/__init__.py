@@ -7,5 +7,6 @@ is written or read (``pip install 'mitbadak[export]'``).
 
 from mitbadak.export.errors import ExportError
 from mitbadak.export.onnx import to_onnx
+from mitbadak.export.safetensors import load_safetensors, save_safetensors
 
-__all__ = ["ExportError", "to_onnx"]
+__all__ = ["ExportError", "load_safetensors", "save_safetensors", "to_onnx"]
