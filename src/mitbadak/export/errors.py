@@ -1,7 +1,5 @@
-"""The one error of `mitbadak.export`, shared by its ONNX and safetensors halves."""
-
-from __future__ import annotations
+"""Errors of `mitbadak.export`."""
 
 
 class ExportError(ValueError):
-    """A model or file that cannot be exported/imported, with a one-line message."""
+    """A model or file that cannot be exported or imported; the message is one line."""
