@@ -100,14 +100,13 @@ def _window(fn: conv.Convolution | conv._Pooling, kernel: tuple[int, int]) -> di
 def _reshape(g: _Graph, fn: shape.Reshape, inputs: list[str], output: str) -> None:
     """Keep axis 0 free: it is copied from the input (ONNX's 0) or computed (-1)."""
     target, x_shape = list(fn.shape), fn.x_shape
-    if target and target[0] == -1:
-        pass
-    elif target and x_shape and target[0] == x_shape[0]:
-        if len(target) == 2 and -1 not in target:  # (N, ...) -> (N, rest): a Flatten
-            g.node("Flatten", inputs, output, axis=1)
-            return
+    keeps_batch = bool(target) and bool(x_shape) and target[0] == x_shape[0]
+    if keeps_batch and len(target) == 2 and -1 not in target:  # (N, ...) -> (N, rest)
+        g.node("Flatten", inputs, output, axis=1)
+        return
+    if keeps_batch:
         target[0] = 0
-    else:
+    elif not target or target[0] != -1:
         raise ExportError(f"to_onnx: a reshape from {x_shape} to {tuple(fn.shape)} changes "
                           "the batch axis 0, which the exported model keeps free")
     g.node("Reshape", [inputs[0], g.constant(np.array(target, dtype=np.int64))], output)
