@@ -58,7 +58,7 @@ RANKS = {
     "autograd.tensor": 1, "autograd.function": 2, "autograd": 3,
     "functional": 4, "mitbadak": 4,  # the top package loads autograd and functional only
     "nn": 5, "optim": 5, "data": 5, "numerical": 5,
-    "training": 6, "viz": 6, "experiments": 7, "cli": 8, "__main__": 9,
+    "training": 6, "viz": 6, "export": 6, "experiments": 7, "cli": 8, "__main__": 9,
 }
 
 

@@ -7,6 +7,7 @@ import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+OPTIONAL = ("onnx", "onnxruntime", "safetensors", "torch")  # extras: a block needing one skips
 
 
 def test_the_readme_has_examples():
@@ -16,6 +17,8 @@ def test_the_readme_has_examples():
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples may write files (checkpoints, runs/)
+    for package in re.findall(rf"^(?:import|from) ({'|'.join(OPTIONAL)})\b", BLOCKS[index], re.M):
+        pytest.importorskip(package)
     exec(compile(BLOCKS[index], f"README.md python block {index}", "exec"), {})
 
 

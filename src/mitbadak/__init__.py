@@ -32,7 +32,8 @@ from mitbadak.autograd.tensor import Tensor, tensor
 
 __version__ = "0.2.0"  # the one place it is written: pyproject.toml reads it from here
 
-_SUBPACKAGES = ("nn", "optim", "data", "training", "viz", "numerical", "experiments", "cli")
+_SUBPACKAGES = ("nn", "optim", "data", "training", "viz", "numerical", "experiments", "cli",
+               "export")
 
 #: Names that moved in 0.2 (CHANGELOG.md): ``mb.train`` and friends still resolve as
 #: attributes; ``import mitbadak.train`` says where the module went.

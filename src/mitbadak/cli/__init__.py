@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-SUBCOMMANDS = ["train", "evaluate", "predict", "experiment", "gates"]
+SUBCOMMANDS = ["train", "evaluate", "predict", "export", "experiment", "gates"]
 
 
 class UsageError(Exception):
@@ -77,10 +77,11 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     here, when one is raised, so that `mitbadak --help` does not load the library.)"""
     from mitbadak.data import DatasetNotFoundError, DownloadError
     from mitbadak.experiments import ExperimentError
+    from mitbadak.export.errors import ExportError
     from mitbadak.training.checkpoint import CheckpointError
 
     return (UsageError, CheckpointError, DatasetNotFoundError, DownloadError, ExperimentError,
-            OSError, MemoryError)
+            ExportError, OSError, MemoryError)
 
 
 if __name__ == "__main__":
