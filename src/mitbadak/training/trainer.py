@@ -170,7 +170,8 @@ class Trainer:
                                             f"acc {correct / seen:.4f}", refresh=False)
         finally:
             if bar is not None:
-                bar.close()
+                with _interrupts_held():  # a bar half closed prints tqdm's own traceback
+                    bar.close()
         if self.scheduler is not None:
             self.scheduler.step()
         train_loss, train_accuracy = self.evaluate(*self.train_eval_data)
@@ -355,4 +356,6 @@ def fit(model: Module, optimizer: Optimizer, train_data: Data, test_data: Data, 
 def _progress_bar(total: int, description: str) -> Any:
     from tqdm import tqdm  # imported here: `import mitbadak` does not need tqdm
 
-    return tqdm(total=total, desc=description, unit="batch", leave=False, dynamic_ncols=True)
+    with _interrupts_held():  # Ctrl-C inside tqdm's __init__ leaves a bar whose __del__ fails
+        return tqdm(total=total, desc=description, unit="batch", leave=False,
+                    dynamic_ncols=True)
