@@ -73,13 +73,13 @@ def test_an_interrupted_run_resumes_to_its_epochs(tmp_path, capsys, monkeypatch)
     straight, split = tmp_path / "straight", tmp_path / "split"
     options = ["--hidden", "16", "--schedule", "cosine", "--epochs", "3", "--quiet"]
     assert main(["train", *options, "--out", str(straight)]) == 0
-    record = Trainer._record
+    report = Trainer._report
 
     def interrupted(self, *args):
-        record(self, *args)
+        report(self, *args)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Trainer, "_record", interrupted)
+    monkeypatch.setattr(Trainer, "_report", interrupted)
     assert main(["train", *options, "--out", str(split)]) == 130
     assert f"continue with: mitbadak train --resume {split / 'last.npz'}" in (
         capsys.readouterr().err)

@@ -1,9 +1,10 @@
 """The autograd core, the part a learner reads top to bottom.
 
-* `tensor`: `Tensor`, an ndarray that remembers the `Function` that made it, and the backward
-  walk that applies the chain rule over that graph in reverse (``loss.backward()``);
+* `tensor`: `Tensor`, an ndarray that remembers the `Function` that made it;
 * `function`: `Function`, one node of the graph: the book's layer with ``forward`` and
   ``backward`` on plain arrays;
+* `backward`: the backward walk, the chain rule over the graph in reverse (`run_backward`,
+  which ``loss.backward()`` calls);
 * `grad_mode`: ``no_grad`` / ``enable_grad``, whether new operations are recorded;
 * `random`: the library's default generator, reseeded by ``manual_seed``.
 

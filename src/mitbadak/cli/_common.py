@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from mitbadak.cli import UsageError
-from mitbadak.data import CLASSES, DATASETS, DatasetNotFoundError, DownloadError, load_dataset
+from mitbadak.data import CLASSES, DATASETS, load_dataset
 from mitbadak.data.datasets import IMAGE_SIZE
 from mitbadak.training.checkpoint import Checkpoint, CheckpointError, load
-from mitbadak.training.evaluation import EVAL_BATCH_SIZE as EVAL_BATCH_SIZE  # the library's
 from mitbadak.training.registry import ARCHITECTURES
 
 IMAGE_SHAPES = {"digits": (8, 8), "mnist": IMAGE_SIZE, "fashion-mnist": IMAGE_SIZE}
@@ -22,9 +21,9 @@ def load_data(name: str, data_dir: str | None, quiet: bool = False, flatten: boo
               ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """``load_dataset(name)`` as the network sees it: float32 images in [0, 1], flat vectors
     (N, H*W) for an MLP, or (N, 1, H, W) for a convolutional network (``flatten=False``)."""
-    try:
+    try:  # a missing dataset, a failed download or an OSError is a user error as it is
         return load_dataset(name, data_dir, flatten=flatten, progress=not quiet)
-    except (DatasetNotFoundError, DownloadError, OSError, ValueError) as error:
+    except ValueError as error:  # a damaged file
         raise UsageError(str(error)) from None
 
 
@@ -64,7 +63,7 @@ def check_fits_dataset(saved: Checkpoint, dataset: object) -> None:
     """Refuse a checkpoint whose model cannot be used on ``dataset``: the dataset must be
     one mitbadak knows, the model must take its images (flat, or as (1, H, W)) and give one
     output per class."""
-    from mitbadak.training.trainer import predict
+    from mitbadak.training.evaluation import predict
 
     if not isinstance(dataset, str) or dataset not in DATASETS:
         raise UsageError(f"{saved.path}: names dataset {dataset!r}, which mitbadak does not "

@@ -31,7 +31,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mitbadak.cli._common import (
-        EVAL_BATCH_SIZE,
         check_fits_dataset,
         input_shape,
         load_checkpoint,
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         output_dir,
         trained_dataset,
     )
-    from mitbadak.training.trainer import confusion_matrix, predict
+    from mitbadak.training.evaluation import confusion_matrix, predict
     from mitbadak.viz.figures import confusion_matrix as draw_confusion_matrix
 
     saved = load_checkpoint(args.checkpoint)
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     shape = input_shape(saved)
     _, (x, t) = load_data(dataset, args.data_dir, flatten=len(shape) == 1)
     names = CLASSES[dataset]
-    predictions = predict(saved.model, x, EVAL_BATCH_SIZE).argmax(axis=1)
+    predictions = predict(saved.model, x).argmax(axis=1)
     matrix = confusion_matrix(t, predictions, len(names))
     correct = int(np.trace(matrix))
     epoch = saved.meta.get("training", {}).get("epoch")

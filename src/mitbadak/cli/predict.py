@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from mitbadak import functional as F
     from mitbadak.autograd.tensor import Tensor
     from mitbadak.cli._common import check_fits_dataset, input_shape, load_checkpoint
-    from mitbadak.training.trainer import predict
+    from mitbadak.training.evaluation import predict
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")
@@ -127,9 +127,8 @@ def _read_grey(path: str | Path) -> tuple[Any, float]:
                     paper = Image.new("RGBA", image.size, "white")
                     return Image.alpha_composite(paper, image.convert("RGBA")).convert("L"), 255.0
                 return image.convert("L"), 255.0  # L = 0.299 R + 0.587 G + 0.114 B
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UsageError(f"cannot read image {path}: {error}") from None
-    except (OSError, ValueError, SyntaxError) as error:  # Pillow raises all three
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning,  # a bomb, refused
+            OSError, ValueError, SyntaxError) as error:  # what Pillow raises for a bad file
         raise UsageError(f"cannot read image {path}: {error}") from None
 
 

@@ -117,8 +117,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mitbadak.cli._common import EVAL_BATCH_SIZE, load_checkpoint, load_data, output_dir
-    from mitbadak.training.trainer import Trainer, TrainingDiverged
+    from mitbadak.cli._common import load_checkpoint, load_data, output_dir
+    from mitbadak.training.step import TrainingDiverged
+    from mitbadak.training.trainer import Trainer
 
     if args.resume is None:
         settings, resumed = _new_settings(args), None
@@ -142,8 +143,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         trainer = Trainer(model, optimizer, (x_train, t_train), test_data,
                           batch_size=settings["batch_size"], scheduler=scheduler, out_dir=out,
-                          quiet=args.quiet, meta={"settings": settings},
-                          eval_batch_size=EVAL_BATCH_SIZE)
+                          quiet=args.quiet, meta={"settings": settings})
     except ValueError as error:  # data or a batch size the model cannot train on
         raise UsageError(str(error)) from None
     if resumed is not None:
@@ -173,13 +173,13 @@ def run(args: argparse.Namespace) -> int:
 def _refuse_to_overwrite(out: Path, resume: str, training: dict[str, Any] | None) -> None:
     """``--resume CKPT`` writes out/last.npz: refuse when that file is another point of the run
     (a later epoch, when CKPT is best.npz) or of another run, which it would destroy."""
-    from mitbadak.training.checkpoint import CheckpointError, load
+    from mitbadak.training.checkpoint import CheckpointError, read_meta
 
     last = out / "last.npz"
     if not last.exists() or last.samefile(resume):
         return
     try:
-        there = load(last).meta.get("training")
+        there = read_meta(last).get("training")
     except CheckpointError:
         there = None
     if there is not None and there == training:  # the same state: nothing would be lost

@@ -49,8 +49,8 @@ def diverged(history: History) -> bool:
 
 
 def fit_lesson(model: nn.Module, optimizer: optim.Optimizer, data: Split, *, batch_size: int,
-          epochs: int | None = None, iterations: int | None = None, evaluate: bool = False,
-          test: Split | None = None, seed: int = 0) -> History:
+               epochs: int | None = None, iterations: int | None = None, evaluate: bool = False,
+               test: Split | None = None, seed: int = 0) -> History:
     """Train ``model`` on ``data`` for ``epochs`` passes or ``iterations`` batches (give one).
 
     Batches come from a `DataLoader` shuffled by ``seed``, so runs with the same seed see the
@@ -72,13 +72,9 @@ def fit_lesson(model: nn.Module, optimizer: optim.Optimizer, data: Split, *, bat
         nonlocal start
         if not evaluate:
             return
-        history.epoch.append(len(history.epoch))
-        for prefix, split in (("train", data), ("test", test)):
-            if split is not None:
-                loss, accuracy = evaluate_model(model, *split)
-                getattr(history, f"{prefix}_loss").append(loss)
-                getattr(history, f"{prefix}_accuracy").append(accuracy)
-        history.seconds.append(time.perf_counter() - start)
+        history.record(len(history.epoch), evaluate_model(model, *data),
+                       None if test is None else evaluate_model(model, *test),
+                       time.perf_counter() - start)
         start = time.perf_counter()
 
     model.train()

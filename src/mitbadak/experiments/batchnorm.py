@@ -57,7 +57,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
             mb.manual_seed(seed)
             model = nn.MLP(x.shape[1], HIDDEN, 10, init=float(scale), batchnorm=batchnorm)
             history = fit_lesson(model, make_optimizer("sgd", model, LR), (x, t), batch_size=BATCH,
-                            epochs=epochs, evaluate=True, seed=seed)
+                                 epochs=epochs, evaluate=True, seed=seed)
             curves[key] = {"accuracy": history.train_accuracy, "diverged": diverged(history)}
         runs.append({"scale": float(scale), **curves})
     return {"dataset": found, "seed": seed, "samples": len(x), "network": [x.shape[1], *HIDDEN, 10],

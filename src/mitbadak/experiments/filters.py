@@ -69,7 +69,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
     _, accuracy_before = evaluate(model, x_test, t_test)  # eval mode, in batches
     epochs, iterations = (None, QUICK_ITERATIONS) if quick else (EPOCHS, None)
     history = fit_lesson(model, optim.Adam(model.parameters(), lr=LR), (x, t), batch_size=BATCH,
-                    epochs=epochs, iterations=iterations, seed=seed)
+                         epochs=epochs, iterations=iterations, seed=seed)
     after = conv.W.data[:, 0].copy()
     with no_grad():
         activations = F.relu(conv(x_test[:1])).data[0]

@@ -102,8 +102,8 @@ def trial(index: int, seed: int, train_set: Split, val_set: Split, epochs: int) 
     mb.manual_seed(int(rng.integers(2**32)))
     model = nn.MLP(train_set[0].shape[1], HIDDEN, 10, init="he")
     history = fit_lesson(model, make_optimizer("sgd", model, lr, weight_decay), train_set,
-                    batch_size=BATCH, epochs=epochs,
-                    evaluate=True, test=val_set, seed=int(rng.integers(2**32)))
+                         batch_size=BATCH, epochs=epochs,
+                         evaluate=True, test=val_set, seed=int(rng.integers(2**32)))
     return {"index": index, "lr": lr, "weight_decay": weight_decay,
             "train": history.train_accuracy, "val": history.test_accuracy,
             "final_val": history.test_accuracy[-1]}

@@ -57,7 +57,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
             mb.manual_seed(seed)
             model = nn.MLP(x.shape[1], HIDDEN, 10, activation=activation, init=init)
             history = fit_lesson(model, make_optimizer("sgd", model, lr), (x, t), batch_size=BATCH,
-                            iterations=iterations, seed=seed)
+                                 iterations=iterations, seed=seed)
             runs[label] = {"init": init, "loss": history.loss,
                            "final_loss": float(np.mean(history.loss[-FINAL_WINDOW:]))}
         panels.append({"activation": activation, "lr": lr, "runs": runs})

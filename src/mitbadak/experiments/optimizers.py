@@ -96,7 +96,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
         mb.manual_seed(seed)  # the same initial weights for every optimizer
         model = nn.MLP(x.shape[1], HIDDEN, 10, activation="relu", init="he")
         history = fit_lesson(model, make_optimizer(name, model, lr), (x, t), batch_size=BATCH,
-                        iterations=iterations, seed=seed)
+                             iterations=iterations, seed=seed)
         training[name] = {"lr": lr, "loss": history.loss,
                           "final_loss": float(np.mean(history.loss[-FINAL_WINDOW:]))}
     return {"dataset": found, "seed": seed,

@@ -56,7 +56,7 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0) -> dict[
         model = nn.MLP(x.shape[1], HIDDEN, 10, init="he", dropout=setting["dropout"])
         optimizer = make_optimizer("sgd", model, LR, weight_decay=setting["weight_decay"])
         history = fit_lesson(model, optimizer, (x, t), batch_size=BATCH, epochs=epochs,
-                        evaluate=True, test=(x_test, t_test), seed=seed)
+                             evaluate=True, test=(x_test, t_test), seed=seed)
         train_acc, test_acc = history.train_accuracy, history.test_accuracy
         runs[label] = {**setting, "train": train_acc, "test": test_acc,
                        "gap": train_acc[-1] - test_acc[-1]}

@@ -34,7 +34,7 @@ import numpy as np
 from mitbadak.autograd import grad_mode
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
-from mitbadak.export.errors import ExportError
+from mitbadak.export.errors import ExportError, require
 from mitbadak.fileio import atomic_write
 from mitbadak.functional import activation, arithmetic, conv, normalization, shape
 
@@ -168,15 +168,6 @@ def _nodes(output: Tensor) -> list[Function]:
     return order
 
 
-def _import_onnx() -> Any:
-    try:
-        import onnx
-    except ImportError:
-        raise ExportError("to_onnx needs the onnx package: pip install 'mitbadak[export]'"
-                          ) from None
-    return onnx
-
-
 def _trace(model: Module, example: np.ndarray) -> tuple[Tensor, Tensor]:
     """The model run once on ``example`` with every op recorded: (input leaf, output)."""
     x = Tensor(example, requires_grad=True)
@@ -197,7 +188,7 @@ def to_onnx(model: Module, example_input: Any, path: str | Path, opset: int = 17
     ``np.zeros((1, 784), np.float32)``: its shape past the batch axis is fixed in the file,
     the batch size is not. Raises `ExportError` (one line) for a model in training mode, an
     op with no ONNX mapping (see `OPS`), or an opset outside what ``onnx`` supports."""
-    onnx = _import_onnx()
+    onnx = require("onnx")
     if any(module.training for module in model.modules()):
         raise ExportError(f"to_onnx: the {type(model).__name__} is in training mode (dropout "
                           "on, batch statistics in BatchNorm); call model.eval() first")

@@ -53,23 +53,21 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 import mitbadak
 from mitbadak import nn
-from mitbadak.export.errors import ExportError
+from mitbadak.export.errors import ExportError, require
 from mitbadak.fileio import atomic_write
-from mitbadak.training.registry import ARCHITECTURES, build_model, describe, model_config
+from mitbadak.training.registry import ARCHITECTURES, build_model, model_config
 
 if TYPE_CHECKING:
     import torch
 
 FORMAT = "mitbadak"
 FORMAT_VERSION = "1"
-INSTALL = "pip install 'mitbadak[export]'"
 FLOAT_DTYPES = ("F16", "F32", "F64")
 """The safetensors dtypes a weight may have: those NumPy reads."""
 
@@ -175,22 +173,12 @@ def torch_source(model: nn.Module) -> str:
     return "torch.nn.Sequential(\n" + "".join(lines) + ")"
 
 
-def _require(package: str, install: str) -> ModuleType:
-    """``import package``, or an ExportError saying how to install it."""
-    import importlib
-
-    try:
-        return importlib.import_module(package)
-    except ImportError:
-        raise ExportError(f"{package} is not installed: {install}") from None
-
-
 def save_safetensors(model: nn.Module, path: str | os.PathLike) -> Path:
     """Write ``model``'s parameters and buffers to ``path`` as safetensors, under PyTorch's
     names and layouts, with its architecture as metadata (see the module docstring); atomically.
     Returns the path. A model that is not of a registered architecture is refused: nothing
     could rebuild it from the file."""
-    numpy_api = _require("safetensors.numpy", INSTALL)
+    numpy_api = require("safetensors.numpy")
     config = model_config(model)
     if config is None:
         raise ExportError(f"cannot export a {type(model).__name__}: only the registered "
@@ -220,9 +208,6 @@ def _rebuild(path: Path, metadata: dict[str, str]) -> nn.Module:
         return build_model(config)
     except ValueError as error:
         raise ExportError(f"{path}: {_one_line(error)}") from None
-    except MemoryError:
-        raise ExportError(f"{path}: holds a {describe(config)}, too large to build in this "
-                          "machine's memory") from None
 
 
 def _one_line(error: BaseException) -> str:
@@ -271,7 +256,7 @@ def load_safetensors(path: str | os.PathLike) -> nn.Module:
     """The model in the safetensors file ``path`` that `save_safetensors` wrote: rebuilt from
     its metadata, its weights loaded (bit for bit), in eval mode. Anything wrong with the file
     is one `ExportError` line naming it."""
-    safetensors = _require("safetensors", INSTALL)
+    safetensors = require("safetensors")
     path = Path(path)
     try:
         with safetensors.safe_open(path, framework="np") as file:
@@ -284,7 +269,7 @@ def to_torch(model: nn.Module | str | os.PathLike) -> torch.nn.Sequential:
     """The ``torch.nn.Sequential`` equivalent to ``model`` (a mitbadak model, or the path of a
     file `save_safetensors` wrote), holding its weights, in eval mode. Its ``state_dict()``
     keys are the file's tensor names. Needs PyTorch."""
-    torch = _require("torch", "pip install torch")
+    torch = require("torch", "pip install torch")
     if not isinstance(model, nn.Module):
         model = load_safetensors(model)
     net = torch.nn.Sequential(*(

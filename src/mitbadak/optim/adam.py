@@ -55,7 +55,6 @@ class Adam(Optimizer):
         group["betas"] = tuple(
             check_hyperparameter(f"betas[{i}]", beta, 0.0, 1.0) for i, beta in enumerate(betas)
         )
-        group["eps"] = check_hyperparameter("eps", group["eps"], 0.0, low_open=True)
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

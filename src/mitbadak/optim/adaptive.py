@@ -32,10 +32,6 @@ class AdaGrad(Optimizer):
     ) -> None:
         super().__init__(params, {"lr": lr, "eps": eps, "weight_decay": weight_decay})
 
-    def _check_group(self, group: dict[str, Any]) -> None:
-        super()._check_group(group)
-        group["eps"] = check_hyperparameter("eps", group["eps"], 0.0, low_open=True)
-
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
@@ -72,7 +68,6 @@ class RMSProp(Optimizer):
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
         group["alpha"] = check_hyperparameter("alpha", group["alpha"], 0.0, 1.0)
-        group["eps"] = check_hyperparameter("eps", group["eps"], 0.0, low_open=True)
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

@@ -78,6 +78,8 @@ class Optimizer:
         """Validate a group's settings in place, storing numbers as Python floats."""
         group["lr"] = check_hyperparameter("lr", group["lr"], 0.0)
         group["weight_decay"] = check_hyperparameter("weight_decay", group["weight_decay"], 0.0)
+        if "eps" in group:  # the adaptive rules' guard against dividing by zero
+            group["eps"] = check_hyperparameter("eps", group["eps"], 0.0, low_open=True)
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

@@ -153,9 +153,6 @@ def load(path: str | os.PathLike, model: Module | None = None,
             model = build_model(saved_config)
         except ValueError as error:
             raise CheckpointError(f"{path}: {_one_line(error)}") from None
-        except MemoryError:
-            raise CheckpointError(f"{path}: holds a {describe(saved_config)}, too large to "
-                                  "build in this machine's memory") from None
     else:
         own_config = model_config(model)
         if saved_config and own_config and not same_architecture(saved_config, own_config):
@@ -181,6 +178,15 @@ def load(path: str | os.PathLike, model: Module | None = None,
             raise CheckpointError(f"{path}: the optimizer state does not fit: "
                                   f"{_one_line(error)}") from None
     return Checkpoint(path, model, saved_config, optimizer_state, header["rng"], header["meta"])
+
+
+def read_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """The ``meta`` that `save` was given (epoch, history, settings, ...), from a verified file,
+    without building its model."""
+    path = Path(path)
+    header, arrays = _read(path)
+    _check_fields(path, header, arrays)
+    return header["meta"]
 
 
 # ------------------------------------------------------------------------------ the file

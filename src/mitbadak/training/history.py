@@ -33,6 +33,18 @@ class History:
     test_accuracy: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
+    def record(self, epoch: int, train: tuple[float, float], test: tuple[float, float] | None,
+               seconds: float) -> None:
+        """Append one evaluation: (loss, accuracy) on the training set and, if there is one,
+        on the held-out set, and the time since the last."""
+        self.epoch.append(epoch)
+        self.train_loss.append(train[0])
+        self.train_accuracy.append(train[1])
+        if test is not None:
+            self.test_loss.append(test[0])
+            self.test_accuracy.append(test[1])
+        self.seconds.append(seconds)
+
     def to_dict(self) -> dict[str, list]:
         return asdict(self)
 

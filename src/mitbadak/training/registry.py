@@ -58,8 +58,12 @@ def architecture(name: str) -> Architecture:
     for arch in ARCHITECTURES.values():
         if name in (arch.name, arch.cli_name):
             return arch
+    raise _unknown(name)
+
+
+def _unknown(name: object) -> ValueError:
     known = ", ".join(f"{a.name} ({a.cli_name})" for a in ARCHITECTURES.values())
-    raise ValueError(f"unknown model type {name!r}; known: {known}")
+    return ValueError(f"unknown model type {name!r}; known: {known}")
 
 
 def model_config(model: nn.Module) -> dict[str, Any] | None:
@@ -74,15 +78,19 @@ def model_config(model: nn.Module) -> dict[str, Any] | None:
 
 
 def build_model(config: dict[str, Any]) -> nn.Module:
-    """A new model (freshly initialised) of the architecture that ``config`` describes."""
+    """A new model (freshly initialised) of the architecture that ``config`` describes; a
+    ValueError for a config that describes none, or a network too large for this machine."""
     kind = config.get("type")
     if kind not in ARCHITECTURES:
-        raise ValueError(f"unknown model type {kind!r}; known: {', '.join(ARCHITECTURES)}")
+        raise _unknown(kind)
     arguments = {k: v for k, v in config.items() if k != "type"}
     try:
         return ARCHITECTURES[kind].cls(**arguments)
     except (TypeError, ValueError) as error:
         raise ValueError(f"cannot build a {kind} from {arguments}: {error}") from None
+    except MemoryError:
+        raise ValueError(f"holds a {describe(config)}, too large to build in this machine's "
+                         "memory") from None
 
 
 def same_architecture(a: dict[str, Any], b: dict[str, Any]) -> bool:

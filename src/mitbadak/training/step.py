@@ -2,7 +2,7 @@
 in the one place both the `Trainer` and every experiment call them from::
 
     for x, t in loader:
-        loss = train_step(model, optimizer, x, t)
+        loss, y = train_step(model, optimizer, x, t)  # the loss as a float, and the output
 
 A NaN or infinite loss raises `TrainingDiverged` *before* the update, so the weights stay
 those of the last good step (an update computed from a NaN would make every weight NaN).

@@ -174,24 +174,21 @@ class Trainer:
                     bar.close()
         if self.scheduler is not None:
             self.scheduler.step()
-        train_loss, train_accuracy = self.evaluate(*self.train_eval_data)
-        test_loss, test_accuracy = self.evaluate(*self.test_data)
-        if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
+        train, test = self.evaluate(*self.train_eval_data), self.evaluate(*self.test_data)
+        if not (math.isfinite(train[0]) and math.isfinite(test[0])):
             raise TrainingDiverged(self._divergence(
-                f"the loss is {train_loss} (training set) and {test_loss} (test set) in the "
+                f"the loss is {train[0]} (training set) and {test[0]} (test set) in the "
                 f"evaluation after epoch {number}"))
-        self._record(number, train_loss, train_accuracy, test_loss, test_accuracy,
-                     time.perf_counter() - start)
+        self.history.record(number, train, test, time.perf_counter() - start)
+        self._report(number)
 
     def evaluate(self, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
         """(mean loss, accuracy) of the model on ``(x, t)``, with this trainer's loss and
         evaluation batch size (`mitbadak.training.evaluation.evaluate`)."""
         return evaluate(self.model, x, t, self.loss_fn, self.eval_batch_size)
 
-    def _record(self, number: int, *figures: float) -> None:
-        """Append the epoch's figures to the history, save, and report."""
-        for name, value in zip(EPOCH_COLUMNS, (number, *figures)):
-            getattr(self.history, name).append(value)
+    def _report(self, number: int) -> None:
+        """Save the epoch just recorded, and print its line."""
         if self.out_dir is not None:
             self._save()
         if not self.quiet:
@@ -296,14 +293,10 @@ def _holds_epoch(path: Path, epoch: int, history: History) -> bool:
     describes (same test accuracies up to that epoch)."""
     if not path.is_file():
         return False
-    generator = default_generator().bit_generator
-    state = generator.state  # rebuilding the saved model draws its initial weights from it
     try:
-        training = checkpoint.load(path).meta.get("training") or {}
+        training = checkpoint.read_meta(path).get("training") or {}
     except checkpoint.CheckpointError:
         return False
-    finally:
-        generator.state = state
     saved = training.get("history") or {}
     return (training.get("epoch") == epoch
             and saved.get("test_accuracy") == history.test_accuracy[:epoch])

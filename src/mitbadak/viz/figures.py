@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from mitbadak.training.trainer import History
+    from mitbadak.training.history import History
 
 
 SMOOTHING_WINDOW = 11  # the book's
