@@ -9,6 +9,7 @@
 * ``dropout``       `Dropout`
 * ``mlp``           `MLP` (the book's MultiLayerNetExtend) and `TwoLayerNet`
 * ``convnets``      `SimpleConvNet` (chapter 7) and `DeepConvNet` (chapter 8)
+* ``summary``       `summary(model, input_shape)`: layers, output shapes, parameters, memory
 """
 
 from mitbadak.nn.activation import (
@@ -29,10 +30,11 @@ from mitbadak.nn.linear import Linear
 from mitbadak.nn.mlp import MLP, TwoLayerNet
 from mitbadak.nn.module import IncompatibleKeys, Module, Parameter
 from mitbadak.nn.normalization import BatchNorm1d, BatchNorm2d
+from mitbadak.nn.summary import Summary, summary
 
 __all__ = [
     "ACTIVATIONS", "MLP", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "DeepConvNet",
     "Dropout", "Flatten", "MaxPool2d", "Identity", "IncompatibleKeys",
     "LeakyReLU", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "SimpleConvNet", "Softmax", "Tanh", "TwoLayerNet", "get_activation",
+    "SimpleConvNet", "Softmax", "Summary", "Tanh", "TwoLayerNet", "get_activation", "summary",
 ]
