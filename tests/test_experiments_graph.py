@@ -71,3 +71,19 @@ def test_float64_shopping_values_on_the_edges():
     dot = compute("graph", quick=True)["shopping"]["dot"]
     for text in ("715", "650", "2.2", "110", "3.3", "165", "1.1"):
         assert text in dot
+
+
+def test_to_dot_is_a_str_that_jupyter_draws_as_svg():
+    _, _, loss = small_graph()
+    dot = viz.to_dot(loss)
+    assert isinstance(dot, str) and dot.startswith("digraph")
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` not installed")
+    svg = dot._repr_svg_()
+    assert svg is not None and "<svg" in svg
+
+
+def test_without_graphviz_jupyter_falls_back_to_the_text(monkeypatch):
+    _, _, loss = small_graph()
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert viz.to_dot(loss)._repr_svg_() is None  # IPython skips a repr that returns None

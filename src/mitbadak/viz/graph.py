@@ -11,7 +11,8 @@ back.
 after ``backward()``, and any other tensor whose ``.grad`` you assign.
 
 Render the text with Graphviz: ``render(source, "svg")`` returns the bytes (``dot`` must be
-installed), or on the command line ``dot -Tpng graph.dot -o graph.png``.
+installed), or on the command line ``dot -Tpng graph.dot -o graph.png``. In Jupyter the text
+that `to_dot` returns displays as the drawn graph (SVG) when ``dot`` is installed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
 
-__all__ = ["GraphvizNotFoundError", "render", "to_dot"]
+__all__ = ["DotSource", "GraphvizNotFoundError", "render", "to_dot"]
 
 # Operations the book draws as a symbol in a circle.
 SYMBOLS = {"Add": "+", "Sub": "−", "Mul": "×", "Div": "÷", "Neg": "−", "Pow": "^",
@@ -37,9 +38,24 @@ class GraphvizNotFoundError(FileNotFoundError):
     """Rendering needs Graphviz's ``dot`` program, which is not installed."""
 
 
+class DotSource(str):
+    """DOT text (a plain ``str`` in every use) that Jupyter displays as the drawn graph."""
+
+    __slots__ = ()
+
+    def _repr_svg_(self) -> str | None:
+        """The graph as SVG text; None without Graphviz, so Jupyter shows the text instead
+        (IPython skips a ``_repr_*_`` method that returns None)."""
+        try:
+            return render(self, "svg").decode()
+        except GraphvizNotFoundError:
+            return None
+
+
 def to_dot(*outputs: Tensor, names: Mapping[str, Tensor] | None = None, values: bool = False,
-           grads: bool = False, title: str | None = None) -> str:
-    """The graph that produced ``outputs``, as Graphviz DOT text.
+           grads: bool = False, title: str | None = None) -> DotSource:
+    """The graph that produced ``outputs``, as Graphviz DOT text (a `DotSource`: a str that
+    displays as SVG in Jupyter).
 
     ``names`` labels tensors (``{"W1": W1, "loss": loss}``); unnamed inputs are labelled by
     their shape. With ``values``, each edge shows the tensor flowing along it (a number for a
@@ -107,7 +123,7 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Tensor] | None = None, values: 
                          f"[{_edge_label(x, label_of, values, grads, named_edge)}];")
             stack.append(x)
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return DotSource("\n".join(lines) + "\n")
 
 
 def _shape(a: np.ndarray) -> str:
