@@ -136,7 +136,8 @@ def summary(model: Module, input_shape: tuple[int, ...] | list[int], batch_size:
                     where = f"{type(module).__name__} ({name})" if name else type(module).__name__
                     failed.append(f"summary: {where} cannot take an input of shape "
                                   f"{list(given) if given is not None else '?'} "
-                                  f"(model input {list(shape)}): {e}")
+                                  f"(model input {list(shape)}): "
+                                  + " ".join(str(e).split()))  # one line
                 raise
             array = out.data if isinstance(out, Tensor) else out
             if isinstance(array, np.ndarray):
