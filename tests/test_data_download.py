@@ -5,6 +5,7 @@ No test here reaches the internet; the server serves tiny IDX fixtures made with
 
 import hashlib
 import http.server
+import sys
 import threading
 
 import numpy as np
@@ -154,6 +155,7 @@ def test_download_fills_the_cache_once(server, tmp_path, remote):
 
 def test_module_mirror_list_is_used_by_default(server, tmp_path, remote, monkeypatch, capsys):
     monkeypatch.setitem(ds.MIRRORS, "mnist", (server.url + "/mnist",))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a bar is drawn only on a terminal
     _, (_, tt) = load_dataset("mnist")
     np.testing.assert_array_equal(tt, remote["t_test"])
     assert "t10k-images-idx3-ubyte.gz" in capsys.readouterr().err  # the progress bar

@@ -216,6 +216,25 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display of a tensor: a table of its shape, dtype, ``requires_grad``, the
+        node that made it (``grad_fn``) and whether ``.grad`` is set, above a preview of the
+        values (NumPy's summary with ``...`` past 100 elements). Every piece is HTML-escaped."""
+        from html import escape
+
+        grad = "None" if self.grad is None else f"set, shape {self.grad.shape}"
+        rows = [("shape", self.shape), ("dtype", self.dtype),
+                ("requires_grad", self.requires_grad),
+                ("grad_fn", "None" if self.creator is None else self.creator.name),
+                ("grad", grad)]
+        cells = "".join(f"<tr><th style='text-align:left'>{key}</th>"
+                        f"<td style='text-align:left'>{escape(str(value))}</td></tr>"
+                        for key, value in rows)
+        values = np.array2string(self._data, separator=", ", threshold=100, edgeitems=3,
+                                 precision=4)
+        return (f"<div><b>{escape(type(self).__name__)}</b><table>{cells}</table>"
+                f"<pre>{escape(values)}</pre></div>")
+
     def __bool__(self) -> bool:
         return bool(self.data)
 

@@ -15,6 +15,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from mitbadak.progress import progress_bar
+
 # Some mirrors answer urllib's default User-Agent with HTTP 403 (the book's mnist.py hit this).
 USER_AGENT = "Mozilla/5.0 (compatible; mitbadak)"
 _CHUNK = 1 << 20
@@ -63,8 +65,6 @@ def fetch(
 def _download_one(url: str, dest: Path, sha256: str, progress: bool, timeout: float) -> None:
     import urllib.request
 
-    from tqdm import tqdm
-
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     fd, part = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
@@ -74,18 +74,14 @@ def _download_one(url: str, dest: Path, sha256: str, progress: bool, timeout: fl
             urllib.request.urlopen(request, timeout=timeout) as response,
         ):
             size = response.headers.get("Content-Length")
-            with tqdm(
-                total=int(size) if size else None,
-                unit="B",
-                unit_scale=True,
-                desc=dest.name,
-                disable=not progress,
-                leave=False,
-            ) as bar:
+            bar = progress_bar(total=int(size) if size else None, unit="B", unit_scale=True,
+                               desc=dest.name, leave=False) if progress else None
+            with bar or contextlib.nullcontext():
                 while chunk := response.read(_CHUNK):
                     h.update(chunk)
                     out.write(chunk)
-                    bar.update(len(chunk))
+                    if bar is not None:
+                        bar.update(len(chunk))
             out.flush()
             os.fsync(out.fileno())
         if h.hexdigest() != sha256:

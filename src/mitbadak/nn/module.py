@@ -281,3 +281,27 @@ class Module:
         if not self._modules:
             return f"{type(self).__name__}({''.join(lines)})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display of a model: one row per module, indented under its parent, with
+        its class and arguments, the shapes of its own parameters and the parameter count of
+        everything under it; then the total count and its size in bytes. HTML-escaped."""
+        from html import escape
+
+        rows = []
+        for name, module in self.named_modules():
+            depth = name.count(".") + 1 if name else 0
+            own = ", ".join(f"{key} {p.shape}" for key, p in module._parameters.items())
+            count = sum(p.size for p in module.parameters())
+            kind = type(module).__name__ + (f"({module.extra_repr()})"
+                                            if module.extra_repr() else "")
+            rows.append(f"<tr><td style='text-align:left;padding-left:{depth + 0.5}em'>"
+                        f"{escape(name.rsplit('.', 1)[-1])}</td>"
+                        f"<td style='text-align:left'>{escape(kind)}</td>"
+                        f"<td style='text-align:left'>{escape(own)}</td>"
+                        f"<td style='text-align:right'>{count:,}</td></tr>")
+        parameters = list(self.parameters())
+        total, nbytes = sum(p.size for p in parameters), sum(p.data.nbytes for p in parameters)
+        return (f"<div><b>{escape(type(self).__name__)}</b><table><tr><th>module</th>"
+                "<th>type</th><th>parameters</th><th>count</th></tr>" + "".join(rows) +
+                f"</table>Total: {total:,} parameters ({nbytes:,} bytes)</div>")

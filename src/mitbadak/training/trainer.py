@@ -59,6 +59,7 @@ from mitbadak.data import DataLoader
 from mitbadak.nn import BatchNorm1d, Module
 from mitbadak.optim import Optimizer
 from mitbadak.optim.lr_scheduler import LRScheduler
+from mitbadak.progress import progress_bar
 from mitbadak.training import checkpoint
 from mitbadak.training.evaluation import EVAL_BATCH_SIZE, confusion_matrix, evaluate, predict
 from mitbadak.training.history import EPOCH_COLUMNS, History
@@ -347,8 +348,8 @@ def fit(model: Module, optimizer: Optimizer, train_data: Data, test_data: Data, 
 
 
 def _progress_bar(total: int, description: str) -> Any:
-    from tqdm import tqdm  # imported here: `import mitbadak` does not need tqdm
-
+    """The epoch's bar, or None where none is shown (`mitbadak.progress`: piped output gets
+    only the per-epoch lines)."""
     with _interrupts_held():  # Ctrl-C inside tqdm's __init__ leaves a bar whose __del__ fails
-        return tqdm(total=total, desc=description, unit="batch", leave=False,
-                    dynamic_ncols=True)
+        return progress_bar(total=total, desc=description, unit="batch", leave=False,
+                            dynamic_ncols=True)
