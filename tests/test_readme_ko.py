@@ -1,6 +1,6 @@
 """The Korean README (README.ko.md) is the English one translated, not a different document.
 
-Its code blocks are the English blocks (only `#` comment lines may be translated), it has the
+Its code blocks are the English blocks (only their `#` comments may be translated), it has the
 same sections, its links resolve, and it speaks the Korean edition's terms
 (밑바닥부터 시작하는 딥러닝).
 """
@@ -20,8 +20,14 @@ BOOK_TERMS = ("퍼셉트론", "활성화 함수", "계단 함수", "시그모이
 
 
 def code_blocks(text: str) -> list[str]:
-    """Each fenced block (fence line included), without its whole-line `#` comments."""
-    return ["\n".join(line for line in block.splitlines() if not line.lstrip().startswith("#"))
+    """Each fenced block (fence line included) without its `#` comments, which are prose.
+
+    Whole comment lines (also the printed output shown as comments) are dropped and a trailing
+    `  # ...` is cut off; what remains, the code and the commands, must match character for
+    character.
+    """
+    return ["\n".join(re.sub(r"\s+#.*$", "", line) for line in block.splitlines()
+                      if not line.lstrip().startswith("#"))
             for block in FENCE.findall(text)]
 
 
