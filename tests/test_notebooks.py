@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,17 +40,44 @@ def kernel_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"JUPYTER_PATH": str(root), "MPLBACKEND": "Agg", "PYTHONPATH": pythonpath}
 
 
-@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
-def test_notebook_runs(path: Path, kernel_env: dict[str, str], tmp_path: Path,
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+def execute(notebook: Any, kernel_env: dict[str, str], tmp_path: Path,
+            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ``notebook`` in a copy of notebooks/; raises CellExecutionError on any error."""
     for name, value in kernel_env.items():
         monkeypatch.setenv(name, value)
     workdir = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, workdir)
-    notebook = nbformat.read(workdir / path.name, as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name=KERNEL,
                                      resources={"metadata": {"path": str(workdir)}})
-    client.execute()  # raises CellExecutionError, naming the cell, on any error
+    client.execute()
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebook_runs(path: Path, kernel_env: dict[str, str], tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    execute(nbformat.read(path, as_version=4), kernel_env, tmp_path, monkeypatch)
+
+
+#: (notebook, a line of an exercise's reference solution, a wrong version of it): the
+#: exercise's check cell must fail on the wrong one, or it checks nothing.
+WRONG_SOLUTIONS = [
+    ("ch02_perceptron.ipynb", "w1, w2, b = -0.5, -0.5, 0.2", "w1, w2, b = -0.5, -0.5, 0.7"),
+    ("ch03_neural_networks.ipynb", "e = np.exp(a - a.max(axis=1, keepdims=True))",
+     "e = np.exp(a)"),
+    ("ch04_learning.ipynb", "return (gy * self.y * (1 - self.y),)", "return (gy * self.y,)"),
+]
+
+
+@pytest.mark.parametrize("name, right, wrong", WRONG_SOLUTIONS, ids=[c[0] for c in WRONG_SOLUTIONS])
+def test_check_cell_rejects_a_wrong_solution(name: str, right: str, wrong: str,
+                                             kernel_env: dict[str, str], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    cells = [cell for cell in notebook.cells if right in cell.source]
+    assert len(cells) == 1, f"{name}: no single cell holds {right!r}; update WRONG_SOLUTIONS"
+    cells[0].source = cells[0].source.replace(right, wrong)
+    with pytest.raises(nbclient.exceptions.CellExecutionError, match="Error"):
+        execute(notebook, kernel_env, tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
