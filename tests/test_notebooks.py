@@ -3,13 +3,16 @@
 Each notebook runs in a kernel started from this interpreter (a temporary kernelspec whose argv
 is ``sys.executable -m ipykernel_launcher``), so the mitbadak under test is the one imported,
 in a temporary copy of notebooks/ so the figures it writes land there, with MPLBACKEND=Agg.
-The exercise cells hold working solutions, so the check cells' asserts really run.
+The exercise cells hold working solutions, so the check cells' asserts really run (and a
+wrong solution must make them fail). Notebooks are committed without outputs, and their
+links to the library's source files must resolve.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -86,3 +89,13 @@ def test_notebook_committed_without_outputs(path: Path) -> None:
     ran = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
            and (cell.outputs or cell.execution_count is not None)]
     assert not ran, f"{path.name}: cells {ran} hold outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebook_links_resolve(path: Path) -> None:
+    """Every relative link in a markdown cell (the source files each tour points to) exists."""
+    notebook = nbformat.read(path, as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    targets = [t for t in re.findall(r"\]\(([^)\s]+)\)", text) if "://" not in t]
+    missing = [t for t in targets if not (NOTEBOOKS / t.split("#")[0]).exists()]
+    assert not missing, f"{path.name}: links to missing files {missing}"
