@@ -68,6 +68,11 @@ WRONG_SOLUTIONS = [
     ("ch03_neural_networks.ipynb", "e = np.exp(a - a.max(axis=1, keepdims=True))",
      "e = np.exp(a)"),
     ("ch04_learning.ipynb", "return (gy * self.y * (1 - self.y),)", "return (gy * self.y,)"),
+    ("ch05_backpropagation.ipynb", "return gy * self.b, gy * self.a",
+     "return gy * self.a, gy * self.b"),
+    ("ch06_learning_techniques.ipynb", "v = alpha * v + g", "v = alpha * v - g"),
+    ("ch07_cnn.ipynb", ".max(axis=(3, 5))", ".mean(axis=(3, 5))"),
+    ("ch08_deep_learning.ipynb", "kernel + out_channels", "kernel"),
 ]
 
 
