@@ -61,6 +61,7 @@ import mitbadak
 from mitbadak import nn
 from mitbadak.export.errors import ExportError, require
 from mitbadak.fileio import atomic_write
+from mitbadak.messages import one_line
 from mitbadak.training.registry import ARCHITECTURES, build_model, model_config
 
 if TYPE_CHECKING:
@@ -207,12 +208,7 @@ def _rebuild(path: Path, metadata: dict[str, str]) -> nn.Module:
     try:
         return build_model(config)
     except ValueError as error:
-        raise ExportError(f"{path}: {_one_line(error)}") from None
-
-
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+        raise ExportError(f"{path}: {one_line(error)}") from None
 
 
 def _read(path: Path, file: Any) -> nn.Module:
@@ -262,7 +258,7 @@ def load_safetensors(path: str | os.PathLike) -> nn.Module:
         with safetensors.safe_open(path, framework="np") as file:
             return _read(path, file)
     except (OSError, safetensors.SafetensorError) as error:
-        raise ExportError(f"{path}: cannot be read as safetensors: {_one_line(error)}") from None
+        raise ExportError(f"{path}: cannot be read as safetensors: {one_line(error)}") from None
 
 
 def to_torch(model: nn.Module | str | os.PathLike) -> torch.nn.Sequential:

@@ -52,6 +52,7 @@ import numpy as np
 
 from mitbadak.autograd.random import default_generator
 from mitbadak.fileio import atomic_write
+from mitbadak.messages import one_line
 from mitbadak.nn import Module
 from mitbadak.optim import Optimizer
 from mitbadak.training.registry import build_model, describe, model_config, same_architecture
@@ -152,7 +153,7 @@ def load(path: str | os.PathLike, model: Module | None = None,
         try:
             model = build_model(saved_config)
         except ValueError as error:
-            raise CheckpointError(f"{path}: {_one_line(error)}") from None
+            raise CheckpointError(f"{path}: {one_line(error)}") from None
     else:
         own_config = model_config(model)
         if saved_config and own_config and not same_architecture(saved_config, own_config):
@@ -164,7 +165,7 @@ def load(path: str | os.PathLike, model: Module | None = None,
         model.load_state_dict(state)
     except RuntimeError as error:
         raise CheckpointError(f"{path}: the saved weights do not fit the model: "
-                              f"{_one_line(error)}") from None
+                              f"{one_line(error)}") from None
 
     optimizer_state = None
     if header["optimizer"] is not None:
@@ -176,7 +177,7 @@ def load(path: str | os.PathLike, model: Module | None = None,
             optimizer.load_state_dict(optimizer_state)
         except (ValueError, TypeError, KeyError) as error:  # the state's values, unchecked
             raise CheckpointError(f"{path}: the optimizer state does not fit: "
-                                  f"{_one_line(error)}") from None
+                                  f"{one_line(error)}") from None
     return Checkpoint(path, model, saved_config, optimizer_state, header["rng"], header["meta"])
 
 
@@ -212,7 +213,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                           for name, info in sorted(members.items())}
         except _ZIP_ERRORS as error:
             raise CheckpointError(f"{path}: cannot be read: damaged, truncated or not an .npz "
-                                  f"file ({type(error).__name__}: {_one_line(error)})") from None
+                                  f"file ({type(error).__name__}: {one_line(error)})") from None
     stored = header.pop("sha256", None)
     if stored != _checksum(arrays, _canonical_json(header)):
         raise CheckpointError(f"{path}: corrupted (its SHA-256 checksum does not match its "
@@ -322,7 +323,7 @@ def _parse_header(path: Path, raw: np.ndarray) -> dict[str, Any]:
         if not isinstance(header, dict):
             raise ValueError("the header is not a JSON object")
     except (UnicodeDecodeError, ValueError) as error:
-        raise CheckpointError(f"{path}: corrupted header ({_one_line(error)})") from None
+        raise CheckpointError(f"{path}: corrupted header ({one_line(error)})") from None
     if header.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a mitbadak checkpoint (format "
                               f"{str(header.get('format'))[:40]!r})")
@@ -350,7 +351,7 @@ def _check_fields(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarr
         generator.state = header["rng"]
     except (TypeError, ValueError, KeyError) as error:
         raise CheckpointError(f"{path}: the header's rng is not a {type(generator).__name__} "
-                              f"state ({_one_line(error)})") from None
+                              f"state ({one_line(error)})") from None
 
 
 def _check_optimizer(path: Path, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -391,11 +392,6 @@ def _nesting_depth(text: str) -> int:
     code = np.frombuffer(_JSON_STRING.sub("", text).encode(), dtype=np.uint8)
     steps = np.isin(code, _OPENERS).astype(np.int64) - np.isin(code, _CLOSERS)
     return int(np.cumsum(steps).max(initial=0))
-
-
-def _one_line(error: BaseException) -> str:
-    """An exception's message on one line."""
-    return " ".join(str(error).split())
 
 
 # ------------------------------------------------------------------------------ helpers
