@@ -10,6 +10,7 @@
 * ``mlp``           `MLP` (the book's MultiLayerNetExtend) and `TwoLayerNet`
 * ``convnets``      `SimpleConvNet` (chapter 7) and `DeepConvNet` (chapter 8)
 * ``summary``       `summary(model, input_shape)`: layers, output shapes, parameters, memory
+* ``sampling``      `sample_next(logits, temperature, top_k)`: the next token of a generator
 """
 
 from mitbadak.nn.activation import (
