@@ -17,7 +17,8 @@ __all__ = [
     "write_idx",
 ]
 
-# Text (issue #16): vocabulary, corpora, the seq2seq toy tasks, PTB.
+# Text (issue #16): vocabulary, corpora, the seq2seq toy tasks, PTB, language-model batches.
+from mitbadak.data.lm_loader import LanguageModelLoader, RandomWindows  # noqa: E402
 from mitbadak.data.ptb import load_ptb  # noqa: E402
 from mitbadak.data.text import (  # noqa: E402
     CORPORA,
@@ -33,7 +34,9 @@ from mitbadak.data.vocabulary import UnknownTokenError, Vocabulary  # noqa: E402
 
 __all__ += [
     "CORPORA",
+    "LanguageModelLoader",
     "MAX_TEXT_BYTES",
+    "RandomWindows",
     "TextFileError",
     "ToyTask",
     "UnknownTokenError",
