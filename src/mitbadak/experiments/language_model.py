@@ -1,4 +1,4 @@
-"""Language model (sequel, chapter 6): a 2-layer LSTM with dropout and weight tying learns to write like Shakespeare.
+"""Language model (sequel, chapter 6): a 2-layer LSTM, dropout, tied weights, on Shakespeare.
 
 The sequel's "better RNNLM" (``BetterRnnlm``): Embedding -> two LSTM layers with dropout
 between them (and after the embedding, and before the output) -> an output layer that reuses
