@@ -141,3 +141,17 @@ def test_sample_errors_are_one_line(run_dir, tmp_path, capsys):
                  "--out", str(tmp_path / "mlp")]) == 0
     usage_error(capsys, ["sample", str(tmp_path / "mlp" / "last.npz")],
                 "a checkpoint of a MLP, not of a language model")
+
+
+def test_evaluate_gives_the_validation_perplexity_of_the_run(run_dir, capsys):
+    assert main(["evaluate", str(run_dir / "best.npz")]) == 0
+    out = capsys.readouterr().out
+    history = json.loads((run_dir / "history.json").read_text())
+    assert f"perplexity {np.exp(history['test_loss'][-1]):.3f}" in out
+
+
+def test_image_commands_refuse_a_language_model(run_dir, tmp_path, capsys):
+    usage_error(capsys, ["predict", str(run_dir / "best.npz"), str(tmp_path / "x.png")],
+                "a language model (LSTMLanguageModel), not an image classifier")
+    usage_error(capsys, ["evaluate", str(run_dir / "best.npz"), "--dataset", "digits"],
+                "a language model is evaluated on the text it was trained on")

@@ -79,6 +79,7 @@ from mitbadak.training.evaluation import (
     reset_state,
 )
 from mitbadak.training.history import EPOCH_COLUMNS, History
+from mitbadak.training.language import perplexity
 from mitbadak.training.step import LossFunction, TrainingDiverged, train_step
 
 # Also importable from here, where they were first defined.
@@ -248,7 +249,7 @@ class Trainer:
     def _score(self, loss: float, accuracy: float) -> str:
         """``acc 0.9712`` or ``ppl 4.81``: the run's metric, for the bar and the epoch line."""
         if self.metric == "perplexity":
-            return f"ppl {math.exp(min(loss, 700)):.2f}"
+            return f"ppl {perplexity(loss):.2f}"
         return f"acc {accuracy:.4f}"
 
     def _report(self, number: int) -> None:
