@@ -41,3 +41,14 @@ __all__ = [
     "SimpleConvNet", "Softmax", "Summary", "Tanh", "TwoLayerNet", "get_activation", "summary",
 ]
 __all__ += ["Embedding"]
+from mitbadak.nn.word2vec import (  # noqa: E402
+    CBOW,
+    NegativeSamplingLoss,
+    SkipGram,
+    UnigramSampler,
+    create_contexts_target,
+    negative_sampling_loss,
+)
+
+__all__ += ["CBOW", "NegativeSamplingLoss", "SkipGram", "UnigramSampler",
+            "create_contexts_target", "negative_sampling_loss"]
