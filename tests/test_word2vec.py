@@ -20,6 +20,7 @@ from mitbadak.nn.word_vectors import (
     truncated_svd,
 )
 from mitbadak.numerical import gradcheck
+from mitbadak.training import train_step
 
 TEXT = "You say goodbye and I say hello."
 BOOK_ORDER = ["you", "say", "goodbye", "and", "i", "hello", "."]  # the book's word ids
@@ -117,13 +118,8 @@ def test_word2vec_models_start_at_the_chance_loss_and_learn(model_class):
     assert sorted(model.state_dict()) == ["in_embed.weight", "ns_loss.embedding.weight"]
     assert model.word_vecs.shape == (7, 5) and np.abs(model.word_vecs).max() < 0.1
     optimizer = mb.optim.Adam(model.parameters(), lr=0.01)
-    losses = []
-    for _ in range(300):
-        loss = model(contexts, target)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.data))
+    x, t = (contexts, target) if model_class is nn.CBOW else (target, contexts)
+    losses = [train_step(model, optimizer, x, t, model.loss)[0] for _ in range(300)]
     contexts_per_example = 1 if model_class is nn.CBOW else 2
     # all scores near 0 at first: (1 + k) log 2 per predicted word
     assert abs(losses[0] - contexts_per_example * 3 * np.log(2)) < 0.01
@@ -136,7 +132,11 @@ def test_word2vec_is_reproducible_by_seed():
     a = nn.CBOW(len(vocab), 4, corpus, seed=3)
     b = nn.CBOW(len(vocab), 4, corpus, seed=3)
     np.testing.assert_array_equal(a.word_vecs, b.word_vecs)
-    assert float(a(contexts, target).data) == float(b(contexts, target).data)
+    assert float(a.loss(a(contexts), target).data) == float(b.loss(b(contexts), target).data)
+    with pytest.raises(ValueError, match=r"contexts must have shape \(batch, 2 \* window\)"):
+        a(target)
+    with pytest.raises(TypeError, match="ids must be integers"):
+        a(contexts.astype(np.float32))
 
 
 # --- the count-based method -----------------------------------------------------------------

@@ -136,7 +136,9 @@ def _book_embedding(vocab_size: int, hidden_size: int,
 class _Word2vec(Module):
     """What CBOW and skip-gram share: ``in_embed`` (W_in, the word vectors) and the
     negative-sampling loss ``ns_loss`` over the corpus' unigram distribution, which holds
-    W_out (``ns_loss.embedding``)."""
+    W_out (``ns_loss.embedding``). ``model(x)`` is the hidden vector h and ``model.loss(h, t)``
+    the loss, so one step is ``mb.training.train_step(model, optimizer, x, t, model.loss)``:
+    for CBOW x = contexts and t = target, for skip-gram the other way round."""
 
     def __init__(self, vocab_size: int, hidden_size: int, corpus: Any, sample_size: int = 5,
                  power: float = 0.75, seed: int | None = None) -> None:
@@ -157,30 +159,33 @@ class _Word2vec(Module):
 
 
 class CBOW(_Word2vec):
-    """Continuous bag of words: ``loss = model(contexts (B, 2w), target (B,))``, the mean of
-    the context vectors predicting the target."""
+    """Continuous bag of words: ``h = model(contexts)`` (B, D), the mean of the context
+    vectors, and ``model.loss(h, target)`` for the target words (B,)."""
 
-    def forward(self, contexts: Any, target: Any) -> Tensor:
-        h = self.in_embed(_context_ids(contexts)).mean(axis=1)
-        return self.ns_loss(h, target)
+    def forward(self, contexts: Any) -> Tensor:
+        contexts = as_tensor(contexts)
+        if contexts.ndim != 2:
+            raise ValueError(f"CBOW: contexts must have shape (batch, 2 * window), got "
+                             f"{contexts.shape}")
+        return self.in_embed(contexts).mean(axis=1)
+
+    def loss(self, h: Tensor, target: Any) -> Tensor:
+        return self.ns_loss(h, np.asarray(as_tensor(target).data))
 
 
 class SkipGram(_Word2vec):
-    """Skip-gram: ``loss = model(contexts (B, 2w), target (B,))``, the target's vector
-    predicting each context word; the losses of the 2w context positions are summed."""
+    """Skip-gram: ``h = model(target)`` (B, D), the target's vector, and ``model.loss(h,
+    contexts)`` for its context words (B, 2w): the sum of one loss per context position."""
 
-    def forward(self, contexts: Any, target: Any) -> Tensor:
-        contexts = _context_ids(contexts)
-        h = self.in_embed(_ids(target, "target"))
+    def forward(self, target: Any) -> Tensor:
+        return self.in_embed(target)
+
+    def loss(self, h: Tensor, contexts: Any) -> Tensor:
+        contexts = np.asarray(as_tensor(contexts).data)
+        if contexts.ndim != 2:
+            raise ValueError(f"SkipGram: contexts must have shape (batch, 2 * window), got "
+                             f"{contexts.shape}")
         loss = self.ns_loss(h, contexts[:, 0])
         for j in range(1, contexts.shape[1]):
             loss = loss + self.ns_loss(h, contexts[:, j])
         return loss
-
-
-def _context_ids(contexts: Any) -> np.ndarray:
-    contexts = np.asarray(contexts)
-    if contexts.ndim != 2 or contexts.dtype.kind not in "iu":
-        raise ValueError(f"contexts must be integer ids of shape (batch, 2 * window), got "
-                         f"shape {contexts.shape} and dtype {contexts.dtype}")
-    return contexts
