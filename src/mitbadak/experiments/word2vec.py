@@ -18,7 +18,9 @@ The book reports its neighbours for PTB (e.g. "you" -> "we", "i", ...), a corpus
 does not ship and cannot download; no PTB number is put beside ours, since Shakespeare's
 vocabulary and word counts are another corpus entirely (the JSON says so under ``"book"``).
 
-``quick`` uses the first 30,000 words, a vocabulary of 1,000, 30 dimensions and one epoch.
+The full run took about 7 minutes on this project's 2-core machine while shared (count-based
+46 s, CBOW 383 s for 5 epochs, loss 2.75 -> 2.25, still falling). ``quick`` uses the first
+30,000 words, a vocabulary of 1,000, 30 dimensions and one epoch (seconds).
 """
 
 from __future__ import annotations

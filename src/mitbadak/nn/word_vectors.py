@@ -52,14 +52,18 @@ def create_co_matrix(corpus: Any, vocab_size: int, window_size: int = 1) -> np.n
 
 
 def ppmi(C: np.ndarray, eps: float = 1e-8) -> np.ndarray:  # noqa: N803
-    """The positive PMI matrix (float32) of a co-occurrence matrix, the book's formula."""
-    C = np.asarray(C, dtype=np.float64)
-    N = C.sum()
-    S = C.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        expected = np.outer(S, S) / N
-        pmi = np.log2(np.where(expected > 0, C / expected, 0.0) + eps)
-    return np.maximum(pmi, 0).astype(np.float32)
+    """The positive PMI matrix (float32) of a co-occurrence matrix, the book's formula,
+    computed in place in one (V, V) float32 array (a vocabulary of 10,000 takes 400 MB)."""
+    M = np.array(C, dtype=np.float32)  # a copy, to work in
+    N = M.sum(dtype=np.float64)
+    S = M.sum(axis=0, dtype=np.float64)
+    inverse = np.divide(1.0, S, out=np.zeros_like(S), where=S > 0).astype(np.float32)
+    M *= np.float32(N)
+    M *= inverse[:, None]  # C N / (S_i S_j); a word that co-occurs with nothing gives 0
+    M *= inverse[None, :]
+    M += np.float32(eps)
+    np.log2(M, out=M)
+    return np.maximum(M, 0, out=M)
 
 
 def truncated_svd(M: np.ndarray, k: int, n_iter: int = 5, oversample: int = 10,  # noqa: N803
