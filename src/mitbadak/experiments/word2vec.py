@@ -161,7 +161,7 @@ def summary(result: dict[str, Any]) -> str:
     lines = [f"{result['dataset']}: {result['words']:,} words, vocabulary "
              f"{result['vocab_size']:,} of {result['distinct_words']:,} "
              f"({result['unk_share']:.1%} <unk>)", f"note: {result['book']}",
-             f"CBOW loss per epoch: "
+             "CBOW loss per epoch: "
              + " ".join(f"{v:.3f}" for v in result["cbow"]["loss_per_epoch"]),
              "nearest words (cosine): count-based | CBOW"]
     for query, counted in result["count_based"]["neighbours"].items():
