@@ -45,6 +45,7 @@ EXPERIMENTS: dict[str, str] = {
     "hyperparams": "mitbadak.experiments.hyperparams",
     "filters": "mitbadak.experiments.filters",
     "language-model": "mitbadak.experiments.language_model",
+    "word2vec": "mitbadak.experiments.word2vec",
 }
 
 

@@ -50,3 +50,14 @@ __all__ += ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
 from mitbadak.nn.language_model import LSTMLanguageModel  # noqa: E402
 
 __all__ += ["LSTMLanguageModel"]
+from mitbadak.nn.word2vec import (  # noqa: E402
+    CBOW,
+    NegativeSamplingLoss,
+    SkipGram,
+    UnigramSampler,
+    create_contexts_target,
+    negative_sampling_loss,
+)
+
+__all__ += ["CBOW", "NegativeSamplingLoss", "SkipGram", "UnigramSampler",
+            "create_contexts_target", "negative_sampling_loss"]
