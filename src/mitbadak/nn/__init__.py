@@ -50,6 +50,7 @@ __all__ += ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
 from mitbadak.nn.language_model import LSTMLanguageModel  # noqa: E402
 
 __all__ += ["LSTMLanguageModel"]
+
 from mitbadak.nn.word2vec import (  # noqa: E402
     CBOW,
     NegativeSamplingLoss,
