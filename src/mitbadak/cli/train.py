@@ -319,9 +319,9 @@ def _summary(trainer: Any, settings: dict[str, Any], seconds: float, figure: Pat
                                    f"\nsample: mitbadak sample {out / 'best.npz'} --prompt ..."))
 
 
-def _scores(history: Any, best: int, metric: str) -> str:
+def _scores(history: Any, best: int | None, metric: str) -> str:
     """The summary's line of results: the last epoch's (test and train) and the best one's."""
-    at = history.epoch.index(best)
+    at = history.epoch.index(best)  # after an epoch at least, best is one
     if metric == "perplexity":
         from mitbadak.training.language import perplexity
 

@@ -34,10 +34,12 @@ from mitbadak.experiments._report import save_figure, subplots
 from mitbadak.training.language import language_model_data, perplexity
 from mitbadak.training.trainer import Trainer
 
-FULL = {"characters": None, "hidden": 256, "layers": 2, "dropout": 0.2, "seq_len": 100,
-        "batch_size": 32, "lr": 0.002, "max_norm": 1.0, "epochs": 3}
-QUICK = {"characters": 30_000, "hidden": 48, "layers": 2, "dropout": 0.1, "seq_len": 32,
-         "batch_size": 16, "lr": 0.005, "max_norm": 1.0, "epochs": 2}
+FULL: dict[str, Any] = {
+    "characters": None, "hidden": 256, "layers": 2, "dropout": 0.2, "seq_len": 100,
+    "batch_size": 32, "lr": 0.002, "max_norm": 1.0, "epochs": 3}
+QUICK: dict[str, Any] = {
+    "characters": 30_000, "hidden": 48, "layers": 2, "dropout": 0.1, "seq_len": 32,
+    "batch_size": 16, "lr": 0.005, "max_norm": 1.0, "epochs": 2}
 PROMPT = "ROMEO:"
 TEMPERATURES = (0.5, 0.8, 1.0)
 SAMPLE_LENGTH, QUICK_SAMPLE_LENGTH = 300, 80

@@ -11,8 +11,10 @@ A language model also says how ``mitbadak train --task language-model`` builds a
 it: ``settings``, its defaults of the command's settings (``hidden``, ``layers``,
 ``dropout``, ``seq_len``, ``batch_size``, ``optimizer``, ``lr``, ``max_norm``, ...; a flag
 the user gives wins), and ``arguments(settings, vocab_size)``, its constructor's arguments
-from them. A second language model is one more entry (see `ARCHITECTURES`). It must take
-ids (N, T) to logits (N, T, V), keep its arguments in ``model.config``, and have
+from them; its ``epochs`` have an entry ``"text"`` for ``--text`` files. A setting no flag
+sets keeps the entry's value (a flag named after it, ``--heads`` for ``heads``, is all it
+takes to expose it). A second language model is one more entry (see `ARCHITECTURES`). It
+must take ids (N, T) to logits (N, T, V), keep its arguments in ``model.config``, and have
 ``generate(ids, length, temperature, top_k)`` (``mitbadak sample``; ids of shape (1, T),
 drawn from mitbadak's default generator as `nn.sampling.sample_next` does); a
 ``reset_state()``, if it carries a state across batches, is called at each epoch's start.
