@@ -70,7 +70,8 @@ ARCHITECTURES: dict[str, Architecture] = {arch.name: arch for arch in (
     Architecture("LSTMLanguageModel", nn.LSTMLanguageModel, "tokens", "lstm",
                  {"tinyshakespeare": 8, "names": 10, "text": 10},
                  settings={"hidden": 256, "layers": 2, "dropout": 0.2, "seq_len": 100,
-                           "batch_size": 32, "optimizer": "adam", "lr": 0.002, "max_norm": 1.0},
+                           "batch_size": 32, "optimizer": "adam", "lr": 0.002, "max_norm": 1.0,
+                           "schedule": "cosine"},
                  arguments=lambda s, vocab_size: {
                      "vocab_size": vocab_size, "embed_dim": s["hidden"],
                      "hidden_size": s["hidden"], "num_layers": s["layers"],
