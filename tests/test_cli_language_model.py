@@ -168,3 +168,10 @@ def test_image_commands_refuse_a_language_model(run_dir, tmp_path, capsys):
                 "a language model (LSTMLanguageModel), not an image classifier")
     usage_error(capsys, ["evaluate", str(run_dir / "best.npz"), "--dataset", "digits"],
                 "a language model is evaluated on the text it was trained on")
+
+
+def test_only_the_language_models_own_flags_imply_the_task():
+    from mitbadak.cli import _language_model as lm
+
+    assert lm.FLAGS[:1] == ("text",) and {"seq_len", "layers", "max_norm"} <= set(lm.FLAGS)
+    assert not {"weight_decay", "schedule", "lr", "hidden", "epochs"} & set(lm.FLAGS)
