@@ -60,6 +60,16 @@ def test_gradcheck_layers(mode, layers, bidirectional, batch_first, t, n, seed):
     gradcheck(lambda *_: weighted_sum(call(model, mode, x, states)), inputs)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_gradcheck_two_bidirectional_layers_with_initial_state(mode):
+    rng = np.random.default_rng(5)
+    model = getattr(nn, mode)(2, 2, num_layers=2, bidirectional=True).to(np.float64)
+    x = f64(rng.standard_normal((3, 2, 2)))
+    states = initial_states(mode, (4, 2, 2), rng)
+    gradcheck(lambda *_: weighted_sum(call(model, mode, x, states)),
+              [x, *states, *model.parameters()])
+
+
 @settings(max_examples=6)
 @given(mode=st.sampled_from(MODES), n=st.integers(1, 3), bias=st.booleans(),
        seed=st.integers(0, 2**16))

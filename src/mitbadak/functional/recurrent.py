@@ -61,6 +61,7 @@ class TimeRecurrent(Function):
 
     gates: ClassVar[int]
     states: ClassVar[int] = 1  # h; the LSTM carries (h, c)
+    separate_hidden_grad: ClassVar[bool] = False  # dgh differs from dgx (the GRU)
 
     def __init__(self, reverse: bool = False) -> None:
         self.reverse = reverse
@@ -84,8 +85,6 @@ class TimeRecurrent(Function):
         dL/d(old states), leaving out dgh @ W_hh, which the loop adds to dh_{t-1} (None:
         no other path)."""
         raise NotImplementedError
-
-    separate_hidden_grad: ClassVar[bool] = False  # dgh differs from dgx (the GRU)
 
     # ------------------------------------------------------------------- the time loop
     def forward(self, x: Array, w_ih: Array, w_hh: Array, b_ih: Array, b_hh: Array,
@@ -112,6 +111,11 @@ class TimeRecurrent(Function):
         return range(T - 1, -1, -1) if self.reverse else range(T)
 
     def backward(self, gy: Array) -> tuple[Array | None, ...]:
+        """Backpropagation through time: from the last step processed to the first,
+        dL/dh_t = gy_t (this step's output) + dL/dh_t from step t + 1; the cell's backward
+        gives the gates' gradients, and dh_{t-1} = dgh_t @ W_hh (+ the cell's direct path).
+        Then, over all steps at once: dx = dgx @ W_ih, dW_ih = dgx^T x,
+        dW_hh = dgh^T h_{t-1}, db_ih = sum dgx, db_hh = sum dgh."""
         x, w_ih, w_hh = self.x, self.w_ih, self.w_hh
         T, N, _ = x.shape
         dgx = np.empty((T, N, w_ih.shape[0]), dtype=gy.dtype)
