@@ -47,7 +47,8 @@ class RNNBase(Module):
     Input (T, N, input_size), or (N, T, input_size) with ``batch_first``, or unbatched
     (T, input_size). Output (T, N, D * hidden_size) (batch-first if asked), D = 2 when
     ``bidirectional``; final states (num_layers * D, N, hidden_size) (never batch-first,
-    as in PyTorch).
+    as in PyTorch). ``generator`` draws the initial weights; the dropout masks come from
+    mitbadak's default generator (``mb.manual_seed``).
     """
 
     mode = ""
