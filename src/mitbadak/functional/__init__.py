@@ -42,13 +42,14 @@ from mitbadak.functional.loss import accuracy, cross_entropy, mse_loss, sum_squa
 from mitbadak.functional.normalization import batch_norm
 from mitbadak.functional.operators import install as _install_operators
 from mitbadak.functional.reduction import max, mean, sum
-from mitbadak.functional.shape import flatten, getitem, reshape, transpose
+from mitbadak.functional.shape import cat, flatten, getitem, reshape, transpose
 
 __all__ = [
     "accuracy", "add", "avg_pool2d", "batch_norm", "clip", "conv2d", "cross_entropy", "div",
     "dropout", "exp", "flatten", "getitem", "leaky_relu", "linear", "log", "log_softmax", "matmul",
     "max", "max_pool2d", "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
     "softmax", "sqrt", "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
+    "cat",
 ]
 __all__ += ["embedding"]
 

@@ -1,4 +1,4 @@
-"""Shape operations: reshape, transpose, flatten and indexing.
+"""Shape operations: reshape, transpose, flatten, indexing and concatenation (cat).
 
 They move numbers around without changing them, so their backward moves the gradient back:
 reshape it, transpose it with the inverse permutation, or scatter it into the indexed places
@@ -121,3 +121,33 @@ def getitem(x: Any, key: Any) -> Tensor:
     elif isinstance(key, tuple):
         key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
     return GetItem.apply(x, key=key)
+
+
+class Concatenate(Function):
+    """y = the inputs joined along one axis (``np.concatenate``);  dL/dx_i = the slice of gy
+    that x_i filled (``np.split`` at the same places)."""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        self.ends = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(np.split(gy, self.ends, axis=self.axis))
+
+
+def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """Join tensors of the same shape except along ``dim`` (``torch.cat``), e.g. the peeky
+    decoder's [x_t, h] or the attention decoder's [c_t, h_t] along the last axis."""
+    xs = [as_tensor(x) for x in tensors]
+    if not xs:
+        raise ValueError("cat: expected at least one tensor")
+    ndim = xs[0].ndim
+    axis = dim % ndim if -ndim <= dim < ndim else None
+    shapes = [x.shape for x in xs]
+    if axis is None or any(len(s) != ndim or s[:axis] + s[axis + 1:] !=
+                           shapes[0][:axis] + shapes[0][axis + 1:] for s in shapes):
+        raise ValueError(f"cat: tensors of shapes {shapes} cannot be joined along dim {dim}")
+    return Concatenate.apply(*xs, axis=axis)
