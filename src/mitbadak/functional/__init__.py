@@ -13,6 +13,8 @@
 * ``conv``        conv2d, max_pool2d, avg_pool2d (chapter 7; im2col/col2im on arrays in
                   ``functional.im2col``)
 * ``embedding``   embedding (the sequel's chapter 4)
+* ``recurrent``   the Time layers TimeRNN, TimeLSTM, TimeGRU and ``recurrent``, the stack
+                  of layers and directions under nn.RNN, nn.LSTM, nn.GRU (chapters 5-6)
 
 The graph nodes (`Function` subclasses) never share a name with a module of `mitbadak.nn`,
 so a stack trace says which of the two it passes through: a node takes the book's name for
@@ -42,16 +44,16 @@ from mitbadak.functional.loss import accuracy, cross_entropy, mse_loss, sum_squa
 from mitbadak.functional.normalization import batch_norm
 from mitbadak.functional.operators import install as _install_operators
 from mitbadak.functional.reduction import max, mean, sum
-from mitbadak.functional.shape import cat, flatten, getitem, reshape, transpose
+from mitbadak.functional.shape import concatenate, flatten, getitem, reshape, transpose
 
 __all__ = [
     "accuracy", "add", "avg_pool2d", "batch_norm", "clip", "conv2d", "cross_entropy", "div",
     "dropout", "exp", "flatten", "getitem", "leaky_relu", "linear", "log", "log_softmax", "matmul",
     "max", "max_pool2d", "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
     "softmax", "sqrt", "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
-    "cat",
 ]
 __all__ += ["embedding"]
+__all__ += ["concatenate"]
 
 _install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)
 

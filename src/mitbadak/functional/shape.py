@@ -1,4 +1,4 @@
-"""Shape operations: reshape, transpose, flatten, indexing and concatenation (cat).
+"""Shape operations: reshape, transpose, flatten and indexing.
 
 They move numbers around without changing them, so their backward moves the gradient back:
 reshape it, transpose it with the inverse permutation, or scatter it into the indexed places
@@ -124,8 +124,8 @@ def getitem(x: Any, key: Any) -> Tensor:
 
 
 class Concatenate(Function):
-    """y = the inputs joined along one axis (``np.concatenate``);  dL/dx_i = the slice of gy
-    that x_i filled (``np.split`` at the same places)."""
+    """y = the inputs joined along ``axis`` (NumPy's concatenate, PyTorch's cat);
+    dL/dx_k = the slice of gy that x_k filled."""
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
@@ -138,16 +138,17 @@ class Concatenate(Function):
         return tuple(np.split(gy, self.ends, axis=self.axis))
 
 
-def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
-    """Join tensors of the same shape except along ``dim`` (``torch.cat``), e.g. the peeky
-    decoder's [x_t, h] or the attention decoder's [c_t, h_t] along the last axis."""
-    xs = [as_tensor(x) for x in tensors]
-    if not xs:
-        raise ValueError("cat: expected at least one tensor")
-    ndim = xs[0].ndim
-    axis = dim % ndim if -ndim <= dim < ndim else None
-    shapes = [x.shape for x in xs]
-    if axis is None or any(len(s) != ndim or s[:axis] + s[axis + 1:] !=
-                           shapes[0][:axis] + shapes[0][axis + 1:] for s in shapes):
-        raise ValueError(f"cat: tensors of shapes {shapes} cannot be joined along dim {dim}")
-    return Concatenate.apply(*xs, axis=axis)
+def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of equal shape but along ``axis`` (``torch.cat``, ``np.concatenate``)."""
+    tensors = [as_tensor(x) for x in xs]
+    if not tensors:
+        raise ValueError("concatenate: expected at least one tensor")
+    shapes = [x.shape for x in tensors]
+    ndim = len(shapes[0])
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"concatenate: axis {axis} is out of range for tensors of {ndim} axes")
+    axis %= ndim
+    if any(len(s) != ndim or s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:]
+           for s in shapes):
+        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+    return Concatenate.apply(*tensors, axis=axis)

@@ -11,6 +11,7 @@
 * ``convnets``      `SimpleConvNet` (chapter 7) and `DeepConvNet` (chapter 8)
 * ``summary``       `summary(model, input_shape)`: layers, output shapes, parameters, memory
 * ``embedding``     `Embedding` (the sequel's chapter 4)
+* ``recurrent``     `RNN`, `LSTM`, `GRU` and `RNNCell`, `LSTMCell`, `GRUCell` (chapters 5-6)
 """
 
 from mitbadak.nn.activation import (
@@ -32,6 +33,7 @@ from mitbadak.nn.linear import Linear
 from mitbadak.nn.mlp import MLP, TwoLayerNet
 from mitbadak.nn.module import IncompatibleKeys, Module, Parameter
 from mitbadak.nn.normalization import BatchNorm1d, BatchNorm2d
+from mitbadak.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from mitbadak.nn.summary import Summary, summary
 
 __all__ = [
@@ -41,3 +43,4 @@ __all__ = [
     "SimpleConvNet", "Softmax", "Summary", "Tanh", "TwoLayerNet", "get_activation", "summary",
 ]
 __all__ += ["Embedding"]
+__all__ += ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
