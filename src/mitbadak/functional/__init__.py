@@ -15,6 +15,8 @@
 * ``embedding``   embedding (the sequel's chapter 4)
 * ``recurrent``   the Time layers TimeRNN, TimeLSTM, TimeGRU and ``recurrent``, the stack
                   of layers and directions under nn.RNN, nn.LSTM, nn.GRU (chapters 5-6)
+* ``loss``        for sequences: cross_entropy over (N, T, C) with ignore_index, and
+                  perplexity = exp(mean cross-entropy) (the sequel's chapter 5)
 
 The graph nodes (`Function` subclasses) never share a name with a module of `mitbadak.nn`,
 so a stack trace says which of the two it passes through: a node takes the book's name for
@@ -40,7 +42,13 @@ from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.dropout import dropout
 from mitbadak.functional.elementwise import clip, exp, log, sqrt
 from mitbadak.functional.embedding import embedding
-from mitbadak.functional.loss import accuracy, cross_entropy, mse_loss, sum_squared_error
+from mitbadak.functional.loss import (
+    accuracy,
+    cross_entropy,
+    mse_loss,
+    perplexity,
+    sum_squared_error,
+)
 from mitbadak.functional.normalization import batch_norm
 from mitbadak.functional.operators import install as _install_operators
 from mitbadak.functional.reduction import max, mean, sum
@@ -54,6 +62,7 @@ __all__ = [
 ]
 __all__ += ["embedding"]
 __all__ += ["concatenate"]
+__all__ += ["perplexity"]
 
 _install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)
 
