@@ -103,18 +103,20 @@ class Decoder(Module):
     only what the LSTM and the output layer read (`_lstm_input`, `_affine_input`).
     """
 
-    extra_lstm_input = 0   # features added to each LSTM input (PeekyDecoder: H)
-    extra_affine_input = 0  # features added to each output-layer input (H for both subclasses)
+    # How many vectors of size H are joined to each LSTM input and to each output-layer input
+    # (the peeky decoder's h; the attention decoder's context).
+    joined_to_lstm_input = 0
+    joined_to_affine_input = 0
 
     def __init__(self, vocab_size: int, wordvec_size: int, hidden_size: int) -> None:
         super().__init__()
         check_sizes(type(self).__name__, vocab_size=vocab_size, wordvec_size=wordvec_size,
                     hidden_size=hidden_size)
-        extra = hidden_size if self.extra_lstm_input else 0
         self.embed = Embedding(vocab_size, wordvec_size)
-        self.lstm = LSTM(wordvec_size + extra, hidden_size, batch_first=True)
-        extra = hidden_size if self.extra_affine_input else 0
-        self.affine = Linear(hidden_size + extra, vocab_size, init="lecun")  # randn / sqrt(in)
+        self.lstm = LSTM(wordvec_size + self.joined_to_lstm_input * hidden_size, hidden_size,
+                         batch_first=True)
+        self.affine = Linear((1 + self.joined_to_affine_input) * hidden_size, vocab_size,
+                             init="lecun")  # the book's randn / sqrt(fan_in)
 
     def forward(self, ys: Any, hs: Tensor,
                 state: LSTMState | None = None) -> tuple[Tensor, LSTMState]:
@@ -154,7 +156,7 @@ class PeekyDecoder(Decoder):
     """The book's PeekyDecoder: the encoder's h joins every LSTM input, ``[h, embed(y_t)]``,
     and every output-layer input, ``[h, h_t]``."""
 
-    extra_lstm_input = extra_affine_input = 1
+    joined_to_lstm_input = joined_to_affine_input = 1
 
     def _lstm_input(self, x: Tensor, h: Tensor) -> Tensor:
         return F.concatenate([_repeat(h, x.shape[1]), x], axis=-1)
@@ -167,7 +169,7 @@ class AttentionDecoder(Decoder):
     """The book's AttentionDecoder: at every step the context c_t = sum_s a_ts hs_s with
     a_t = softmax(hs @ h_t) (`attention` below), and the output layer reads ``[c_t, h_t]``."""
 
-    extra_affine_input = 1
+    joined_to_affine_input = 1
 
     def _affine_input(self, out: Tensor, hs: Tensor) -> Tensor:
         return F.concatenate([attention(out, hs), out], axis=-1)
@@ -211,8 +213,7 @@ class Seq2seq(Module):
         if ts.shape[1] < 2:
             raise ValueError(f"loss: answers need a start symbol and at least one character, "
                              f"got shape {ts.shape}")
-        scores = self(xs, ts[:, :-1])  # TODO(seq-layers): F.cross_entropy over (N, T, V)
-        return F.cross_entropy(scores.reshape(-1, self.vocab_size), ts[:, 1:].reshape(-1))
+        return F.cross_entropy(self(xs, ts[:, :-1]), ts[:, 1:])  # mean over N and T
 
     def generate(self, xs: Any, start_id: int, length: int) -> np.ndarray:
         if not 0 <= start_id < self.vocab_size or length < 1:
