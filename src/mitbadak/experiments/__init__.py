@@ -44,6 +44,7 @@ EXPERIMENTS: dict[str, str] = {
     "overfitting": "mitbadak.experiments.overfitting",
     "hyperparams": "mitbadak.experiments.hyperparams",
     "filters": "mitbadak.experiments.filters",
+    "word2vec": "mitbadak.experiments.word2vec",
     "rnn-gradients": "mitbadak.experiments.rnn_gradients",
 }
 

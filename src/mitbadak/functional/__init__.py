@@ -44,6 +44,8 @@ from mitbadak.functional.elementwise import clip, exp, log, sqrt
 from mitbadak.functional.embedding import embedding
 from mitbadak.functional.loss import (
     accuracy,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
     cross_entropy,
     mse_loss,
     perplexity,
@@ -60,6 +62,7 @@ __all__ = [
     "max", "max_pool2d", "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
     "softmax", "sqrt", "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
 ]
+__all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 __all__ += ["embedding"]
 __all__ += ["concatenate"]
 __all__ += ["perplexity"]

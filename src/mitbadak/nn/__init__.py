@@ -45,6 +45,17 @@ __all__ = [
 ]
 __all__ += ["Embedding"]
 __all__ += ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
+from mitbadak.nn.word2vec import (  # noqa: E402
+    CBOW,
+    NegativeSamplingLoss,
+    SkipGram,
+    UnigramSampler,
+    create_contexts_target,
+    negative_sampling_loss,
+)
+
+__all__ += ["CBOW", "NegativeSamplingLoss", "SkipGram", "UnigramSampler",
+            "create_contexts_target", "negative_sampling_loss"]
 
 from mitbadak.nn.seq2seq import AttentionSeq2seq, PeekySeq2seq, Seq2seq  # noqa: E402
 
