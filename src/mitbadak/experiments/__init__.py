@@ -46,6 +46,8 @@ EXPERIMENTS: dict[str, str] = {
     "filters": "mitbadak.experiments.filters",
     "word2vec": "mitbadak.experiments.word2vec",
     "rnn-gradients": "mitbadak.experiments.rnn_gradients",
+    "seq2seq": "mitbadak.experiments.seq2seq",
+    "attention": "mitbadak.experiments.attention",
 }
 
 
