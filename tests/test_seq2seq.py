@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import mitbadak as mb
 from mitbadak import nn, optim
@@ -62,14 +64,14 @@ def test_attention_context_is_the_books_weighted_sum():
                                rtol=1e-10)
 
 
-@pytest.mark.parametrize("model_type", MODELS)
-def test_greedy_generation_feeds_back_its_own_argmax(model_type):
+@given(st.sampled_from(MODELS), st.integers(1, 3), st.integers(1, 6), st.integers(1, 5))
+def test_greedy_generation_feeds_back_its_own_argmax(model_type, n, t_in, length):
     model = small(model_type)
-    xs, _ = batch(n=3)
-    ids = model.generate(xs, start_id=1, length=6)
-    assert ids.shape == (3, 6) and ids.dtype.kind == "i"
+    xs, _ = batch(n=n, t_in=t_in)
+    ids = model.generate(xs, start_id=1, length=length)
+    assert ids.shape == (n, length) and ids.dtype.kind == "i"
     assert ((0 <= ids) & (ids < V)).all()
-    fed = np.concatenate([np.ones((3, 1), dtype=ids.dtype), ids[:, :-1]], axis=1)
+    fed = np.concatenate([np.ones((n, 1), dtype=ids.dtype), ids[:, :-1]], axis=1)
     np.testing.assert_array_equal(model(xs, fed).data.argmax(axis=-1), ids)
 
 
@@ -122,3 +124,49 @@ def test_a_few_steps_learn_to_copy():
         losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0]
     assert isinstance(model.decoder.lstm, nn.LSTM)
+
+
+def torch_loss(torch, model, xs, ts):
+    """The same seq2seq written with torch's layers, from ``model``'s weights; returns the loss
+    and a dict name -> torch parameter."""
+    params = {name: torch.tensor(p.data, requires_grad=True)
+              for name, p in model.named_parameters()}
+
+    def lstm(prefix, x, state):
+        layer = torch.nn.LSTM(x.shape[-1], H, batch_first=True).double()
+        weights = {k: params[f"{prefix}.{k}"] for k in
+                   ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")}
+        return torch.func.functional_call(layer, weights, (x, state))
+
+    embed = torch.nn.functional.embedding
+    hs, _ = lstm("encoder.lstm", embed(torch.tensor(xs), params["encoder.embed.weight"]), None)
+    h = hs[:, -1]
+    x = embed(torch.tensor(ts[:, :-1]), params["decoder.embed.weight"])
+    peeky = isinstance(model, PeekySeq2seq)
+    if peeky:
+        x = torch.cat([h[:, None].expand(-1, x.shape[1], -1), x], dim=-1)
+    out, _ = lstm("decoder.lstm", x, (h[None], torch.zeros_like(h[None])))
+    if peeky:
+        out = torch.cat([h[:, None].expand(-1, out.shape[1], -1), out], dim=-1)
+    elif isinstance(model, AttentionSeq2seq):
+        weights = torch.softmax(out @ hs.transpose(1, 2), dim=-1)  # the book's, by hand
+        out = torch.cat([weights @ hs, out], dim=-1)
+    scores = out @ params["decoder.affine.W"] + params["decoder.affine.b"]
+    loss = torch.nn.functional.cross_entropy(scores.reshape(-1, V),
+                                             torch.tensor(ts[:, 1:]).reshape(-1))
+    return loss, params
+
+
+@pytest.mark.parametrize("model_type", MODELS)
+def test_loss_and_every_gradient_match_torch(model_type):
+    torch = pytest.importorskip("torch")
+    model = small(model_type, seed=1)
+    xs, ts = batch(seed=1, n=3, t_in=6, t_out=5)
+    loss = model.loss(xs, ts)
+    loss.backward()
+    expected, params = torch_loss(torch, model, xs, ts)
+    expected.backward()
+    np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-10)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.grad, params[name].grad.numpy(), rtol=1e-6, atol=1e-12,
+                                   err_msg=name)
