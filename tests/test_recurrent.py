@@ -227,29 +227,23 @@ def test_truncated_bptt_detach_cuts_the_graph():
     """Carrying (h, c) across 1,000 batches with detach keeps the graph one batch long;
     without detach it grows with every batch."""
     mb.manual_seed(0)
-    model, head = nn.LSTM(3, 4, batch_first=True), nn.Linear(4, 5)
-    opt = mb.optim.SGD([*model.parameters(), *head.parameters()], lr=0.1)
-    rng = np.random.default_rng(0)
-    xs = rng.standard_normal((1000, 2, 3, 3)).astype(np.float32)
-    labels = rng.integers(0, 5, (1000, 6))
+    model = nn.LSTM(3, 4)
+    xs = np.random.default_rng(0).standard_normal((1000, 2, 2, 3)).astype(np.float32)
     state = None
     for k in range(1000):
         out, state = model(xs[k], state)
-        loss = F.cross_entropy(head(out).reshape(-1, 5), labels[k])
-        opt.zero_grad()
+        loss = out.sum() + state[1].sum()
+        model.zero_grad()
         loss.backward()
-        opt.step()
+        assert np.isfinite(model.weight_hh_l0.grad).all()
         state = tuple(s.detach() for s in state)
         if k == 10:
             live = _live_functions()
     assert _live_functions() <= live
-    assert np.isfinite(loss.item())
-    chained = None
-    with_graph = [_live_functions()]
+    chained, before = None, _live_functions()
     for k in range(20):  # the control: no detach, so each batch hangs on the previous one
         out, chained = model(xs[k], chained)
-        with_graph.append(_live_functions())
-    assert with_graph[-1] > with_graph[1] + 18
+    assert _live_functions() > before + 20
 
 
 @given(st.lists(st.integers(1, 3), min_size=1, max_size=3), st.integers(0, 2))
