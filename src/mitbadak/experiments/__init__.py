@@ -46,6 +46,9 @@ EXPERIMENTS: dict[str, str] = {
     "filters": "mitbadak.experiments.filters",
     "language-model": "mitbadak.experiments.language_model",
     "word2vec": "mitbadak.experiments.word2vec",
+    "rnn-gradients": "mitbadak.experiments.rnn_gradients",
+    "seq2seq": "mitbadak.experiments.seq2seq",
+    "attention": "mitbadak.experiments.attention",
 }
 
 

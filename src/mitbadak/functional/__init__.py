@@ -68,3 +68,10 @@ __all__ += ["concatenate"]
 __all__ += ["perplexity"]
 
 _install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)
+
+from mitbadak.functional.attention import (  # noqa: E402  (issue 17: the Transformer)
+    attention_with_weights,
+    scaled_dot_product_attention,
+)
+
+__all__ += ["attention_with_weights", "scaled_dot_product_attention"]

@@ -210,6 +210,15 @@ def accuracy(logits: Any, labels: Any) -> float:
     return float((scores.argmax(axis=-1) == t).mean()) if t.size else 0.0
 
 
+def perplexity(logits: Any, labels: Any, ignore_index: int = -100) -> float:
+    """exp(mean cross-entropy): the language models' measure (the sequel's chapter 5). The
+    number of equally likely choices the model is as unsure as, on average: 1 for a perfect
+    model, C for a uniform guess among C classes. Same arguments as `cross_entropy`; no
+    gradient. From a loss already computed (in nats): ``math.exp(loss)``."""
+    with no_grad():
+        return float(np.exp(cross_entropy(logits, labels, ignore_index).item()))
+
+
 # ------------------------------------------------------------------ binary cross-entropy
 # One probability per element instead of a softmax over classes: a yes/no question per
 # output (is this a cat? is this pixel on?), as in word2vec's negative sampling or a GAN's
@@ -371,12 +380,3 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     p = _constant(name, "pos_weight", pos_weight, x)
     return BinaryCrossEntropyWithLogits.apply(x, t, weight=w, pos_weight=p,
                                               reduction=reduction)
-
-
-def perplexity(logits: Any, labels: Any, ignore_index: int = -100) -> float:
-    """exp(mean cross-entropy): the language models' measure (the sequel's chapter 5). The
-    number of equally likely choices the model is as unsure as, on average: 1 for a perfect
-    model, C for a uniform guess among C classes. Same arguments as `cross_entropy`; no
-    gradient. From a loss already computed (in nats): ``math.exp(loss)``."""
-    with no_grad():
-        return float(np.exp(cross_entropy(logits, labels, ignore_index).item()))

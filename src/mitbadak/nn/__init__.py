@@ -14,6 +14,7 @@
 * ``summary``       `summary(model, input_shape)`: layers, output shapes, parameters, memory
 * ``embedding``     `Embedding` (the sequel's chapter 4)
 * ``recurrent``     `RNN`, `LSTM`, `GRU` and `RNNCell`, `LSTMCell`, `GRUCell` (chapters 5-6)
+* ``seq2seq``       `Seq2seq`, `PeekySeq2seq`, `AttentionSeq2seq` (the sequel's chapters 7-8)
 """
 
 from mitbadak.nn.activation import (
@@ -62,3 +63,7 @@ from mitbadak.nn.word2vec import (  # noqa: E402
 
 __all__ += ["CBOW", "NegativeSamplingLoss", "SkipGram", "UnigramSampler",
             "create_contexts_target", "negative_sampling_loss"]
+
+from mitbadak.nn.seq2seq import AttentionSeq2seq, PeekySeq2seq, Seq2seq  # noqa: E402
+
+__all__ += ["AttentionSeq2seq", "PeekySeq2seq", "Seq2seq"]
