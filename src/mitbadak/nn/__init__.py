@@ -38,3 +38,8 @@ __all__ = [
     "LeakyReLU", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "SimpleConvNet", "Softmax", "Summary", "Tanh", "TwoLayerNet", "get_activation", "summary",
 ]
+
+from mitbadak.nn.activation import GELU  # noqa: E402  (issue 17: the Transformer)
+from mitbadak.nn.normalization import LayerNorm  # noqa: E402
+
+__all__ += ["GELU", "LayerNorm"]
