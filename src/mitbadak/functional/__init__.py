@@ -12,6 +12,7 @@
 * ``normalization`` batch_norm, ``dropout`` dropout (chapter 6)
 * ``conv``        conv2d, max_pool2d, avg_pool2d (chapter 7; im2col/col2im on arrays in
                   ``functional.im2col``)
+* ``embedding``   embedding (the sequel's chapter 4)
 
 The graph nodes (`Function` subclasses) never share a name with a module of `mitbadak.nn`,
 so a stack trace says which of the two it passes through: a node takes the book's name for
@@ -36,6 +37,7 @@ from mitbadak.functional.arithmetic import add, div, linear, matmul, mul, neg, p
 from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.dropout import dropout
 from mitbadak.functional.elementwise import clip, exp, log, sqrt
+from mitbadak.functional.embedding import embedding
 from mitbadak.functional.loss import accuracy, cross_entropy, mse_loss, sum_squared_error
 from mitbadak.functional.normalization import batch_norm
 from mitbadak.functional.operators import install as _install_operators
@@ -48,6 +50,7 @@ __all__ = [
     "max", "max_pool2d", "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
     "softmax", "sqrt", "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
 ]
+__all__ += ["embedding"]
 
 _install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)
 

@@ -10,6 +10,7 @@
 * ``mlp``           `MLP` (the book's MultiLayerNetExtend) and `TwoLayerNet`
 * ``convnets``      `SimpleConvNet` (chapter 7) and `DeepConvNet` (chapter 8)
 * ``summary``       `summary(model, input_shape)`: layers, output shapes, parameters, memory
+* ``embedding``     `Embedding` (the sequel's chapter 4)
 """
 
 from mitbadak.nn.activation import (
@@ -26,6 +27,7 @@ from mitbadak.nn.container import Sequential
 from mitbadak.nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from mitbadak.nn.convnets import DeepConvNet, SimpleConvNet
 from mitbadak.nn.dropout import Dropout
+from mitbadak.nn.embedding import Embedding
 from mitbadak.nn.linear import Linear
 from mitbadak.nn.mlp import MLP, TwoLayerNet
 from mitbadak.nn.module import IncompatibleKeys, Module, Parameter
@@ -38,6 +40,7 @@ __all__ = [
     "LeakyReLU", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "SimpleConvNet", "Softmax", "Summary", "Tanh", "TwoLayerNet", "get_activation", "summary",
 ]
+__all__ += ["Embedding"]
 
 from mitbadak.nn.activation import GELU  # noqa: E402  (issue 17: the Transformer)
 from mitbadak.nn.normalization import LayerNorm  # noqa: E402
