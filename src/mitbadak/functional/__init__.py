@@ -38,7 +38,14 @@ from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.dropout import dropout
 from mitbadak.functional.elementwise import clip, exp, log, sqrt
 from mitbadak.functional.embedding import embedding
-from mitbadak.functional.loss import accuracy, cross_entropy, mse_loss, sum_squared_error
+from mitbadak.functional.loss import (
+    accuracy,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    sum_squared_error,
+)
 from mitbadak.functional.normalization import batch_norm
 from mitbadak.functional.operators import install as _install_operators
 from mitbadak.functional.reduction import max, mean, sum
@@ -50,6 +57,7 @@ __all__ = [
     "max", "max_pool2d", "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
     "softmax", "sqrt", "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
 ]
+__all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 __all__ += ["embedding"]
 
 _install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)

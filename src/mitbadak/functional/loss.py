@@ -176,3 +176,166 @@ def accuracy(logits: Any, labels: Any) -> float:
         raise ValueError(f"accuracy: labels of shape {t.shape} do not fit scores of shape "
                          f"{scores.shape}")
     return float((scores.argmax(axis=-1) == t).mean()) if t.size else 0.0
+
+
+# ------------------------------------------------------------------ binary cross-entropy
+# One probability per element instead of a softmax over classes: a yes/no question per
+# output (is this a cat? is this pixel on?), as in word2vec's negative sampling or a GAN's
+# discriminator. Both forms take PyTorch's arguments: ``weight`` rescales each element's loss
+# (broadcast to the input's shape), ``reduction`` is "mean" (over every element), "sum" or
+# "none" (the elementwise losses). ``weight`` and ``pos_weight`` are constants, as PyTorch's
+# ``binary_cross_entropy`` requires: a tensor that requires a gradient is refused.
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class BinaryCrossEntropy(Function):
+    """L = -w [t log(y) + (1 - t) log(1 - y)] per element, y in [0, 1] a probability.
+
+    Each log is clamped at -100 (as PyTorch does), so a confident wrong answer (y = 0 with
+    t = 1) costs 100 instead of inf. Backward (PyTorch's formulas):
+        dL/dy = w (y - t) / max(y (1 - y), 1e-12),
+        dL/dt = w (log(1 - y) - log(y))     (unclamped: inf at y = 0 or 1).
+    """
+
+    def __init__(self, weight: np.ndarray | None, reduction: str) -> None:
+        self.weight, self.reduction = weight, reduction
+
+    def forward(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
+        self.y, self.t = y, t
+        with np.errstate(divide="ignore"):
+            log_y = np.maximum(np.log(y), -100)
+            log_1my = np.maximum(np.log1p(-y), -100)
+        loss = -(t * log_y + (1 - t) * log_1my)
+        return _reduce(loss, self.weight, self.reduction)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        y, t = self.y, self.t
+        scale = _upstream(gy, self.weight, self.reduction, y.size)
+        gy_ = scale * (y - t) / np.maximum(y * (1 - y), 1e-12)
+        if not self.needs_input_grad[1]:
+            return gy_.astype(y.dtype, copy=False), None
+        with np.errstate(divide="ignore"):
+            gt = scale * (np.log1p(-y) - np.log(y))
+        return gy_.astype(y.dtype, copy=False), gt.astype(y.dtype, copy=False)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """Sigmoid and binary cross-entropy fused, on logits x (so y = sigmoid(x)):
+
+        L = -w [p t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))]
+          = w [p t softplus(-x) + (1 - t) softplus(x)],
+
+    with ``pos_weight`` p (1 by default) weighting the positive term, and
+    softplus(±x) = log(1 + e^(±x)) = max(±x, 0) + log(1 + e^-|x|), which never overflows: for
+    x = -1000, -log sigmoid(x) = 1000 exactly, where sigmoid then log would give -log(0).
+    Both terms are >= 0, so nothing cancels (the shorter (1 - t) x + softplus(-x) loses every
+    digit of e^-50 at x = -50). Backward:
+        dL/dx = w [(1 - t) sigmoid(x) - p t sigmoid(-x)]   (w (sigmoid(x) - t) for p = 1: the
+                book's "y - t" once more, written so that sigmoid(50) - 1 keeps its digits),
+        dL/dt = w [p softplus(-x) - softplus(x)] = w [(p - 1) softplus(-x) - x].
+    """
+
+    def __init__(self, weight: np.ndarray | None, pos_weight: np.ndarray | None,
+                 reduction: str) -> None:
+        self.weight, self.pos_weight, self.reduction = weight, pos_weight, reduction
+
+    def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        self.x, self.t = x, t
+        self.tail = tail = np.log1p(np.exp(-np.abs(x)))
+        self.softplus_neg = np.maximum(-x, 0) + tail
+        positive = t * self.softplus_neg
+        if self.pos_weight is not None:
+            positive *= self.pos_weight
+        loss = positive + (1 - t) * (np.maximum(x, 0) + tail)
+        return _reduce(loss, self.weight, self.reduction)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        x, t, p = self.x, self.t, self.pos_weight
+        scale = _upstream(gy, self.weight, self.reduction, x.size)
+        # sigmoid(±x) = e^(min(±x, 0) - log(1 + e^-|x|)): never an overflow
+        positive = t * np.exp(np.minimum(-x, 0) - self.tail)
+        if p is not None:
+            positive *= p
+        gx = (1 - t) * np.exp(np.minimum(x, 0) - self.tail) - positive
+        gx = (scale * gx).astype(x.dtype, copy=False)
+        if not self.needs_input_grad[1]:
+            return gx, None
+        gt = -x if p is None else (p - 1) * self.softplus_neg - x
+        return gx, (scale * gt).astype(x.dtype, copy=False)
+
+
+def _reduce(loss: np.ndarray, weight: np.ndarray | None, reduction: str) -> np.ndarray:
+    """The elementwise losses, weighted, then summed, averaged or left as they are."""
+    if weight is not None:
+        loss = loss * weight
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "mean":
+        total = total / loss.size if loss.size else np.nan  # a mean over nothing, as torch
+    return np.asarray(total, dtype=loss.dtype)
+
+
+def _upstream(gy: np.ndarray, weight: np.ndarray | None, reduction: str,
+              size: int) -> np.ndarray:
+    """What each element's local derivative is multiplied by: dL/dloss_i = gy w_i (/ n)."""
+    scale = gy / (size or 1) if reduction == "mean" else gy
+    return scale if weight is None else scale * weight
+
+
+def _binary_operands(name: str, input: Any, target: Any, weight: Any, reduction: str,
+                     ) -> tuple[Tensor, Tensor, np.ndarray | None]:
+    """Check the shapes, dtypes and reduction of a binary cross-entropy; return the input and
+    target as tensors of one dtype and the weight as an array broadcast to the input."""
+    x = as_tensor(input)
+    check_floating(name, x)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    t = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target, x.dtype))
+    if t.shape != x.shape:
+        raise ValueError(f"{name}: target of shape {t.shape} differs from input of shape "
+                         f"{x.shape} (they must be the same, as in PyTorch)")
+    if t.dtype != x.dtype:
+        t = Tensor._wrap(t.data.astype(x.dtype))
+    return x, t, _constant(name, "weight", weight, x)
+
+
+def _constant(name: str, what: str, value: Any, x: Tensor) -> np.ndarray | None:
+    if value is None:
+        return None
+    if isinstance(value, Tensor) and value.requires_grad:
+        raise ValueError(f"{name}: {what} is a constant and cannot require a gradient")
+    array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=x.dtype)
+    try:
+        return np.broadcast_to(array, x.shape)
+    except ValueError:
+        raise ValueError(f"{name}: {what} of shape {array.shape} does not broadcast to the "
+                         f"input's shape {x.shape}") from None
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """-w [t log(y) + (1 - t) log(1 - y)] of probabilities y = ``input`` in [0, 1] against
+    targets t of the same shape (PyTorch's ``F.binary_cross_entropy``; each log clamped at
+    -100). Prefer ``binary_cross_entropy_with_logits`` on raw scores: it is exact where
+    sigmoid rounds to 0 or 1."""
+    x, t, w = _binary_operands("binary_cross_entropy", input, target, weight, reduction)
+    if x.size and not (x.data.min() >= 0 and x.data.max() <= 1):  # nan fails too
+        bad = x.data[~((x.data >= 0) & (x.data <= 1))].flat[0]
+        raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
+                         f"{bad} (for raw scores use binary_cross_entropy_with_logits)")
+    return BinaryCrossEntropy.apply(x, t, weight=w, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
+                                     pos_weight: Any = None,
+                                     reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(``input``) against ``target``, fused and stable for
+    any logit (PyTorch's ``F.binary_cross_entropy_with_logits``). ``pos_weight`` weights the
+    positive term per class (broadcast along the last axis: > 1 raises recall)."""
+    name = "binary_cross_entropy_with_logits"
+    x, t, w = _binary_operands(name, input, target, weight, reduction)
+    p = _constant(name, "pos_weight", pos_weight, x)
+    return BinaryCrossEntropyWithLogits.apply(x, t, weight=w, pos_weight=p,
+                                              reduction=reduction)
