@@ -24,6 +24,7 @@ bench: EXTRAS = test,parity,bench
 bench:
 	@$(INSTALL)
 	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_gpt.py
 
 figures:
 	@$(INSTALL)

@@ -46,3 +46,7 @@ from mitbadak.nn.activation import GELU  # noqa: E402  (issue 17: the Transforme
 from mitbadak.nn.normalization import LayerNorm  # noqa: E402
 
 __all__ += ["GELU", "LayerNorm"]
+
+from mitbadak.nn.transformer import GPT, MultiheadAttention, TransformerBlock  # noqa: E402
+
+__all__ += ["GPT", "MultiheadAttention", "TransformerBlock"]
