@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-SUBCOMMANDS = ["train", "evaluate", "predict", "export", "experiment", "gates"]
+SUBCOMMANDS = ["train", "evaluate", "predict", "export", "experiment", "gates", "sample"]
 
 
 class UsageError(Exception):

@@ -82,6 +82,9 @@ def input_shape(saved: Checkpoint) -> tuple[int, ...]:
     """The shape of one input of the checkpoint's model, as its registered architecture
     says: (pixels,) for an MLP, (C, H, W) for a convolutional network."""
     config = saved.model_config or {}
+    if config.get("type") in ARCHITECTURES and ARCHITECTURES[config["type"]].input == "tokens":
+        raise UsageError(f"{saved.path}: a language model ({config['type']}), not an image "
+                         "classifier; generate text with `mitbadak sample`")
     try:
         return ARCHITECTURES[config["type"]].input_shape(config)
     except (KeyError, TypeError, ValueError):

@@ -1,10 +1,12 @@
 """``mitbadak evaluate CKPT``: a checkpoint's accuracy on its test set, per class, and its
-confusion matrix (printed, and drawn as ``confusion.png``)."""
+confusion matrix (printed, and drawn as ``confusion.png``); for a language model, its
+perplexity on the validation part of its text."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from mitbadak.viz.figures import confusion_matrix as draw_confusion_matrix
 
     saved = load_checkpoint(args.checkpoint)
+    if saved.meta.get("settings", {}).get("task") == "language-model":
+        return _language_model(args, saved)
     out = output_dir(args.out or Path(args.checkpoint).parent)  # before the work, not after
     dataset = trained_dataset(saved, args.dataset)
     check_fits_dataset(saved, dataset)
@@ -59,6 +63,28 @@ def run(args: argparse.Namespace) -> int:
     figure = draw_confusion_matrix(matrix, names, out / "confusion.png",
                                    title=f"{dataset}: test accuracy {correct / len(t):.4f}")
     print(f"\nfigure: {figure}")
+    return 0
+
+
+def _language_model(args: argparse.Namespace, saved: Any) -> int:
+    """Print the model's perplexity on the validation stream of the text it was trained on."""
+    from mitbadak.cli import UsageError
+    from mitbadak.cli import _language_model as lm
+    from mitbadak.training.evaluation import evaluate_batches
+    from mitbadak.training.language import perplexity
+
+    if args.dataset is not None or args.data_dir is not None or args.out is not None:
+        raise UsageError("--dataset, --data-dir and --out are for image classifiers; a "
+                         "language model is evaluated on the text it was trained on")
+    settings = saved.meta["settings"]
+    data = lm.load(settings, saved.meta.get("vocabulary"))
+    loss, accuracy = evaluate_batches(saved.model, data.valid)
+    epoch = saved.meta.get("training", {}).get("epoch")
+    tokens = sum(t.size for _, t in data.valid)
+    print(f"{args.checkpoint}" + (f" (after epoch {epoch})" if epoch else "") + "\n"
+          f"{lm.name(settings)} validation text ({tokens:,} characters): perplexity "
+          f"{perplexity(loss):.3f} (loss {loss:.4f} nats per character), next-character "
+          f"accuracy {accuracy:.4f}")
     return 0
 
 

@@ -1,5 +1,6 @@
 """``mitbadak train``: train an MLP or a convolutional network on digits, MNIST or
-Fashion-MNIST and keep the whole run.
+Fashion-MNIST, or a language model on a text (``--task language-model``,
+`mitbadak.cli._language_model`), and keep the whole run.
 
 Writes into ``--out`` (default ``runs/<dataset>-<date>-<time>``): ``last.npz`` (the checkpoint
 after the latest epoch), ``best.npz`` (the one with the best test accuracy), ``history.json``,
@@ -23,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from mitbadak.cli import UsageError
-from mitbadak.data import CLASSES, DATASETS
+from mitbadak.cli import _language_model as lm
+from mitbadak.data import CLASSES, CORPORA, DATASETS
 from mitbadak.training.registry import ARCHITECTURES, architecture
 
 # The settings of a run, with their defaults. The flags default to None so that a run can
@@ -37,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
 MLP_ONLY = ("hidden", "activation", "batchnorm", "dropout")  # a CNN run refuses these flags
 # From the architecture registry: --model name -> class name, and -> default epochs by dataset.
 MODELS = {arch.cli_name: arch.name for arch in ARCHITECTURES.values()}
+CLASSIFIERS = [name for name in MODELS if name not in lm.MODELS]
 EPOCHS = {arch.cli_name: dict(arch.epochs) for arch in ARCHITECTURES.values()}
 BATCH_SIZE = {"digits": 32, "mnist": 100, "fashion-mnist": 100}  # digits: 1,437 images
 
@@ -46,29 +49,56 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     from mitbadak.optim import OPTIMIZERS
 
     parser = subparsers.add_parser(
-        "train", help="train an MLP or a CNN on digits, MNIST or Fashion-MNIST",
+        "train", help="train an image classifier (MLP, CNN) or a language model (LSTM)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train a network and save the run: the checkpoints last.npz and best.npz,\n"
                     "history.json, history.csv and curves.png. The models: mlp, a multi-layer\n"
                     "perceptron (per hidden layer: Linear -> [BatchNorm] -> activation ->\n"
                     "[Dropout]); simple-cnn, the book's SimpleConvNet (chapter 7); deep-cnn,\n"
-                    "its DeepConvNet (chapter 8).",
+                    "its DeepConvNet (chapter 8); and, with --task language-model, lstm, the\n"
+                    "sequel's better RNNLM (Embedding -> LSTM layers with dropout -> output\n"
+                    "layer tied to the embedding) on the characters of a text, trained by\n"
+                    "truncated BPTT and measured in perplexity per character (best.npz: the\n"
+                    "lowest validation perplexity; draw text from it with `mitbadak sample`).",
         epilog="examples:\n"
                "  mitbadak train                                   # digits, built in\n"
                "  mitbadak train --dataset fashion-mnist --hidden 256,128,100 --out runs/f\n"
                "  mitbadak train --resume runs/f/last.npz --epochs 30   # 10 more epochs\n"
                "  mitbadak train --resume runs/f/best.npz --out runs/g  # from the best epoch\n"
-               "  mitbadak train --model simple-cnn --dataset fashion-mnist")
+               "  mitbadak train --model simple-cnn --dataset fashion-mnist\n"
+               "  mitbadak train --task language-model --dataset tinyshakespeare --out runs/s\n"
+               "  mitbadak train --task language-model --text my.txt --hidden 128 --seq-len 64\n"
+               "  mitbadak sample runs/s/best.npz --prompt ROMEO: --temperature 0.8")
+    parser.add_argument("--task", choices=("classify", lm.TASK),
+                        help="classify images (default), or model a text's next character "
+                             "(language-model; implied by a text --dataset, --text or --model "
+                             "lstm)")
     parser.add_argument("--model", choices=MODELS,
-                        help="the network (default: mlp); --hidden, --activation, --batchnorm "
-                             "and --dropout shape the mlp only")
-    parser.add_argument("--dataset", choices=DATASETS,
+                        help=f"the network (default: mlp; {lm.TASK}: lstm); --hidden, "
+                             "--activation, --batchnorm and --dropout shape the mlp only, "
+                             f"and --hidden, --layers, --dropout the {lm.TASK}")
+    parser.add_argument("--dataset", choices=(*DATASETS, *CORPORA),
                         help="the data (default: digits, built in; the others are found or "
-                             "downloaded, see --data-dir)")
+                             f"downloaded, see --data-dir; {lm.TASK}: tinyshakespeare, 40,000 "
+                             "lines of Shakespeare, or names, 32,032 first names, both built "
+                             "in)")
+    parser.add_argument("--text", metavar="FILE",
+                        help=f"{lm.TASK}: train on this UTF-8 text file instead (the last "
+                             "10%% validates)")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="a directory holding the dataset's four IDX files")
     parser.add_argument("--hidden", type=_sizes, metavar="N,N,...",
-                        help="hidden layer sizes (default: 100,100)")
+                        help="hidden layer sizes (default: 100,100); language-model: the "
+                             "LSTM's size, also the embedding's (default: 256)")
+    parser.add_argument("--layers", type=_positive_int, metavar="N",
+                        help=f"{lm.TASK}: LSTM layers (default: 2)")
+    parser.add_argument("--seq-len", type=_positive_int, metavar="T",
+                        help=f"{lm.TASK}: time steps per batch, the truncated-BPTT length: "
+                             "the gradient flows back T steps, the state runs on (default: "
+                             "100)")
+    parser.add_argument("--clip", dest="max_norm", type=_positive, metavar="NORM",
+                        help=f"{lm.TASK}: clip the gradients' global norm to NORM before each "
+                             "update (default: 1)")
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS),
                         help="activation of the hidden layers (default: relu)")
     parser.add_argument("--init", type=_initializer, metavar="NAME|STD",
@@ -77,14 +107,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batchnorm", action=argparse.BooleanOptionalAction,
                         help="BatchNorm after each hidden Linear layer (default: on)")
     parser.add_argument("--dropout", type=_probability, metavar="P",
-                        help="dropout probability after each hidden layer (default: 0, none)")
+                        help="dropout probability after each hidden layer (default: 0, none; "
+                             f"{lm.TASK}: 0.2, after the embedding, between the LSTM layers "
+                             "and before the output)")
     parser.add_argument("--weight-decay", type=_non_negative, metavar="L",
                         help="L2 weight decay, added to the gradient (AdamW: decoupled) "
                              "(default: 0)")
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                         help="update rule (default: adam)")
     parser.add_argument("--lr", type=_positive, metavar="LR",
-                        help="learning rate (default: the optimizer's own, 0.001 for adam)")
+                        help="learning rate (default: the optimizer's own, 0.001 for adam; "
+                             f"{lm.TASK}: 0.002)")
     parser.add_argument("--schedule", choices=("constant", "cosine"),
                         help="learning rate over the epochs: constant, or cosine annealing "
                              "from --lr down to 0 at the last epoch (default: constant). "
@@ -95,10 +128,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--epochs", type=_positive_int, metavar="N",
                         help="epochs in all (default for digits, mnist, fashion-mnist: "
                              "40, 10, 20 (mlp); 30, 10, 10 (simple-cnn); 30, 10, 15 (deep-cnn); "
-                             "with --resume, the run's own; more trains it further, see "
-                             "--schedule)")
+                             f"{lm.TASK}: {_lstm_epochs()}; an epoch is one pass over the "
+                             "training text; with --resume, the run's own; more trains it "
+                             "further, see --schedule)")
     parser.add_argument("--batch-size", type=_positive_int, metavar="B",
-                        help="samples per update (default: 32 for digits, 100 otherwise)")
+                        help="samples per update (default: 32 for digits, 100 otherwise; "
+                             f"{lm.TASK}: 32 parallel streams of --seq-len characters)")
     parser.add_argument("--seed", type=seed, metavar="S",
                         help="seed of the weights, the shuffling and dropout (default: 0)")
     parser.add_argument("--out", metavar="DIR",
@@ -116,14 +151,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _lstm_epochs() -> str:
+    epochs = ARCHITECTURES["LSTMLanguageModel"].epochs
+    return f"{epochs['tinyshakespeare']} (tinyshakespeare), {epochs['names']} (names, --text)"
+
+
 def run(args: argparse.Namespace) -> int:
-    from mitbadak.cli._common import load_checkpoint, load_data, output_dir
+    from mitbadak.cli._common import load_checkpoint, output_dir
     from mitbadak.training.step import TrainingDiverged
-    from mitbadak.training.trainer import Trainer
 
     if args.resume is None:
         settings, resumed = _new_settings(args), None
-        out = Path(args.out or f"runs/{settings['dataset']}-{datetime.now():%Y%m%d-%H%M%S}")
+        out = Path(args.out or f"runs/{_data_name(settings)}-{datetime.now():%Y%m%d-%H%M%S}")
         if (out / "last.npz").exists() and not args.overwrite:
             raise UsageError(f"{out} already holds a run (last.npz): choose another --out, "
                              f"continue it with --resume {out / 'last.npz'}, or replace it "
@@ -136,16 +175,8 @@ def run(args: argparse.Namespace) -> int:
             _refuse_to_overwrite(out, args.resume, resumed.meta.get("training"))
     output_dir(out)
 
-    (x_train, t_train), test_data = load_data(settings["dataset"], args.data_dir, args.quiet,
-                                              flatten=settings["model"] == "mlp")
-    _check_size(settings, x_train.shape[1:])
-    model, optimizer, scheduler = _build(settings, x_train.shape[1:])
-    try:
-        trainer = Trainer(model, optimizer, (x_train, t_train), test_data,
-                          batch_size=settings["batch_size"], scheduler=scheduler, out_dir=out,
-                          quiet=args.quiet, meta={"settings": settings})
-    except ValueError as error:  # data or a batch size the model cannot train on
-        raise UsageError(str(error)) from None
+    trainer = (_language_model_trainer(settings, args, out, resumed)
+               if _task(settings) == lm.TASK else _classifier_trainer(settings, args, out))
     if resumed is not None:
         _resume(trainer, args.resume, settings, resumed.meta["settings"].get("epochs"))
     first = trainer.epoch
@@ -168,6 +199,48 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(_summary(trainer, settings, seconds, figure))
     return 0
+
+
+def _task(settings: dict[str, Any]) -> str:
+    return settings.get("task", "classify")  # runs saved before --task: classifiers
+
+
+def _data_name(settings: dict[str, Any]) -> str:
+    return lm.name(settings) if _task(settings) == lm.TASK else settings["dataset"]
+
+
+def _classifier_trainer(settings: dict[str, Any], args: argparse.Namespace, out: Path) -> Any:
+    """The `Trainer` of an image classifier's run: its dataset, model and optimizer."""
+    from mitbadak.cli._common import load_data
+    from mitbadak.training.trainer import Trainer
+
+    (x_train, t_train), test_data = load_data(settings["dataset"], args.data_dir, args.quiet,
+                                              flatten=settings["model"] == "mlp")
+    _check_size(settings, x_train.shape[1:])
+    model, optimizer, scheduler = _build(settings, x_train.shape[1:])
+    try:
+        return Trainer(model, optimizer, (x_train, t_train), test_data,
+                       batch_size=settings["batch_size"], scheduler=scheduler, out_dir=out,
+                       quiet=args.quiet, meta={"settings": settings})
+    except ValueError as error:  # data or a batch size the model cannot train on
+        raise UsageError(str(error)) from None
+
+
+def _language_model_trainer(settings: dict[str, Any], args: argparse.Namespace, out: Path,
+                            resumed: Any) -> Any:
+    """The `Trainer` of a language model's run: the text's batches (encoded with the saved
+    vocabulary when resuming), the model from the registry, perplexity as the metric."""
+    import mitbadak as mb
+    from mitbadak.training.trainer import Trainer
+
+    data = lm.load(settings, None if resumed is None else resumed.meta.get("vocabulary"))
+    mb.manual_seed(settings["seed"])
+    model = lm.build_model(settings, len(data.vocabulary))
+    optimizer, scheduler = _optimizer(settings, model)
+    return Trainer(model, optimizer, data.train, data.valid, scheduler=scheduler, out_dir=out,
+                   quiet=args.quiet, train_eval_data=data.train_eval, metric="perplexity",
+                   max_norm=settings["max_norm"],
+                   meta={"settings": settings, "vocabulary": data.vocabulary.to_dict()})
 
 
 def _refuse_to_overwrite(out: Path, resume: str, training: dict[str, Any] | None) -> None:
@@ -222,15 +295,15 @@ def _replan_cosine(scheduler: Any, done: int, planned: int, epochs: int,
 def _draw(history: Any, settings: dict[str, Any], out: Path) -> Path:
     from mitbadak.viz.figures import learning_curves
 
-    return learning_curves(history, out / "curves.png", title=_title(settings))
+    metric = "perplexity" if _task(settings) == lm.TASK else "accuracy"
+    return learning_curves(history, out / "curves.png", title=_title(settings), metric=metric)
 
 
 def _summary(trainer: Any, settings: dict[str, Any], seconds: float, figure: Path) -> str:
     from mitbadak.training.trainer import best_epoch
 
     history, out = trainer.history, trainer.out_dir
-    best = best_epoch(history)
-    accuracy = history.test_accuracy[history.epoch.index(best)]
+    best = best_epoch(history, trainer.metric)
     files = ["last.npz", "history.json", "history.csv"]
     if trainer.best_path == out / "best.npz":
         files.insert(1, "best.npz")
@@ -240,10 +313,25 @@ def _summary(trainer: Any, settings: dict[str, Any], seconds: float, figure: Pat
     else:
         where = " (its checkpoint was not kept)"
     return (f"{_title(settings)}: {trainer.epoch} epochs ({seconds:.1f} s)\n"
-            f"test accuracy {history.test_accuracy[-1]:.4f} (train "
-            f"{history.train_accuracy[-1]:.4f}); best {accuracy:.4f} at epoch {best}{where}\n"
+            f"{_scores(history, best, trainer.metric)}{where}\n"
             f"run saved in {out}/: {', '.join(files)}\n"
-            f"figure: {figure}")
+            f"figure: {figure}" + ("" if _task(settings) != lm.TASK else
+                                   f"\nsample: mitbadak sample {out / 'best.npz'} --prompt ..."))
+
+
+def _scores(history: Any, best: int, metric: str) -> str:
+    """The summary's line of results: the last epoch's (test and train) and the best one's."""
+    at = history.epoch.index(best)
+    if metric == "perplexity":
+        from mitbadak.training.language import perplexity
+
+        return (f"validation perplexity {perplexity(history.test_loss[-1]):.3f} (loss "
+                f"{history.test_loss[-1]:.4f} nats per token; train "
+                f"{perplexity(history.train_loss[-1]):.3f}); best "
+                f"{perplexity(history.test_loss[at]):.3f} at epoch {best}")
+    return (f"test accuracy {history.test_accuracy[-1]:.4f} (train "
+            f"{history.train_accuracy[-1]:.4f}); best {history.test_accuracy[at]:.4f} at "
+            f"epoch {best}")
 
 
 def _interrupted(trainer: Any, args: argparse.Namespace, settings: dict[str, Any],
@@ -305,6 +393,10 @@ def _physical_memory() -> int:
 
 
 def _new_settings(args: argparse.Namespace) -> dict[str, Any]:
+    if lm.wanted(args):
+        return lm.new_settings(args)
+    if args.model is not None and args.model not in CLASSIFIERS:
+        raise UsageError(f"--model {args.model}: a language model (add --task {lm.TASK})")
     settings = {**DEFAULTS, **{k: v for k in DEFAULTS if (v := getattr(args, k)) is not None}}
     model = settings["model"]
     if model != "mlp":
@@ -325,7 +417,8 @@ def _resumed_settings(args: argparse.Namespace, meta: dict[str, Any]) -> dict[st
     if "settings" not in meta:
         raise UsageError(f"{args.resume}: not a checkpoint of `mitbadak train` (it holds no "
                          "settings)")
-    ignored = [_flag(k) for k in DEFAULTS if k != "epochs" and getattr(args, k) is not None]
+    ignored = [_flag(k) for k in (*DEFAULTS, "task", *lm.FLAGS)
+               if k != "epochs" and getattr(args, k) is not None]
     if ignored:
         raise UsageError(f"--resume continues a run with its saved settings; drop "
                          f"{', '.join(ignored)} (only --epochs, --out, --overwrite, --data-dir "
@@ -337,20 +430,14 @@ def _resumed_settings(args: argparse.Namespace, meta: dict[str, Any]) -> dict[st
 
 
 def _flag(setting: str) -> str:
-    return f"--{setting.replace('_', '-')}"
+    return lm._flag(setting)
 
 
 def _build(settings: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[Any, Any, Any]:
     """The model, optimizer and scheduler (or None) that ``settings`` describe, for inputs of
-    ``input_shape`` (pixels for the mlp, (C, H, W) for a CNN), seeded by ``settings["seed"]``.
-
-    Weight decay follows `optim.param_groups`: the weights are decayed, biases and
-    BatchNorm's gamma and beta are not. Runs saved before that policy (their settings lack
-    ``weight_decay_on``) decayed every parameter, and resume as they ran."""
+    ``input_shape`` (pixels for the mlp, (C, H, W) for a CNN), seeded by ``settings["seed"]``."""
     import mitbadak as mb
     from mitbadak import nn
-    from mitbadak.optim import OPTIMIZERS, param_groups
-    from mitbadak.optim.lr_scheduler import CosineAnnealingLR
 
     mb.manual_seed(settings["seed"])
     classes = len(CLASSES[settings["dataset"]])
@@ -362,6 +449,18 @@ def _build(settings: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[Any,
                        batchnorm=settings["batchnorm"], dropout=settings["dropout"])
     else:
         model = network(input_dim=input_shape, output_size=classes, init=settings["init"])
+    return (model, *_optimizer(settings, model))
+
+
+def _optimizer(settings: dict[str, Any], model: Any) -> tuple[Any, Any]:
+    """The optimizer and scheduler (or None) that ``settings`` describe, over ``model``.
+
+    Weight decay follows `optim.param_groups`: the weights are decayed, biases and
+    BatchNorm's gamma and beta are not. Runs saved before that policy (their settings lack
+    ``weight_decay_on``) decayed every parameter, and resume as they ran."""
+    from mitbadak.optim import OPTIMIZERS, param_groups
+    from mitbadak.optim.lr_scheduler import CosineAnnealingLR
+
     options: dict[str, Any] = {} if settings["lr"] is None else {"lr": settings["lr"]}
     if settings.get("weight_decay_on", "all") == "weights":
         params: Any = param_groups(model.parameters(), settings["weight_decay"])
@@ -369,11 +468,13 @@ def _build(settings: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[Any,
         params, options["weight_decay"] = model.parameters(), settings["weight_decay"]
     optimizer = OPTIMIZERS[settings["optimizer"]](params, **options)
     cosine = settings["schedule"] == "cosine"
-    return model, optimizer, CosineAnnealingLR(optimizer, settings["epochs"]) if cosine else None
+    return optimizer, CosineAnnealingLR(optimizer, settings["epochs"]) if cosine else None
 
 
 def _title(settings: dict[str, Any]) -> str:
     """``digits: MLP 100-100 relu/he +BN, adam`` -- the run in one line."""
+    if _task(settings) == lm.TASK:
+        return lm.title(settings)
     decay = f" wd {settings['weight_decay']:g}" if settings["weight_decay"] else ""
     lr = f" lr {settings['lr']:g}" if settings["lr"] is not None else ""
     lr += " cosine" if settings["schedule"] == "cosine" else ""

@@ -44,6 +44,8 @@ EXPERIMENTS: dict[str, str] = {
     "overfitting": "mitbadak.experiments.overfitting",
     "hyperparams": "mitbadak.experiments.hyperparams",
     "filters": "mitbadak.experiments.filters",
+    "language-model": "mitbadak.experiments.language_model",
+    "word2vec": "mitbadak.experiments.word2vec",
 }
 
 

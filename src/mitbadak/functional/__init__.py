@@ -13,6 +13,10 @@
 * ``conv``        conv2d, max_pool2d, avg_pool2d (chapter 7; im2col/col2im on arrays in
                   ``functional.im2col``)
 * ``embedding``   embedding (the sequel's chapter 4)
+* ``recurrent``   the Time layers TimeRNN, TimeLSTM, TimeGRU and ``recurrent``, the stack
+                  of layers and directions under nn.RNN, nn.LSTM, nn.GRU (chapters 5-6)
+* ``loss``        for sequences: cross_entropy over (N, T, C) with ignore_index, and
+                  perplexity = exp(mean cross-entropy) (the sequel's chapter 5)
 
 The graph nodes (`Function` subclasses) never share a name with a module of `mitbadak.nn`,
 so a stack trace says which of the two it passes through: a node takes the book's name for
@@ -44,12 +48,13 @@ from mitbadak.functional.loss import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse_loss,
+    perplexity,
     sum_squared_error,
 )
 from mitbadak.functional.normalization import batch_norm
 from mitbadak.functional.operators import install as _install_operators
 from mitbadak.functional.reduction import max, mean, sum
-from mitbadak.functional.shape import flatten, getitem, reshape, transpose
+from mitbadak.functional.shape import concatenate, flatten, getitem, reshape, transpose
 
 __all__ = [
     "accuracy", "add", "avg_pool2d", "batch_norm", "clip", "conv2d", "cross_entropy", "div",
@@ -59,6 +64,8 @@ __all__ = [
 ]
 __all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 __all__ += ["embedding"]
+__all__ += ["concatenate"]
+__all__ += ["perplexity"]
 
 _install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)
 

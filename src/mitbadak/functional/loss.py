@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from mitbadak.autograd.function import Function
+from mitbadak.autograd.grad_mode import no_grad
 from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.functional._util import check_floating, sum_columns
-from mitbadak.functional.shape import reshape
+from mitbadak.functional.shape import getitem, reshape
 
 
 def _labels_array(labels: Any) -> np.ndarray:
@@ -122,21 +123,52 @@ class SquaredError(Function):
         return gy_, (-gy_ if self.needs_input_grad[1] else None)
 
 
-def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
+def cross_entropy(logits: Tensor, labels: Any, ignore_index: int = -100) -> Tensor:
     """Mean cross-entropy of softmax(logits) against ``labels``.
 
     ``logits``: (N, C) raw scores (no softmax first, as in PyTorch); a single (C,) row is a
-    batch of one. ``labels``: class indices (N,) or target weights t >= 0 (N, C): one-hot,
-    probabilities, or unnormalised rows, giving -(1/N) sum t log softmax(logits).
+    batch of one; (N, T, C) (or any (..., C)) for sequences, the class axis LAST, as the
+    book's TimeSoftmaxWithLoss: every position is one more row. (PyTorch's ``cross_entropy``
+    wants the classes on axis 1, (N, C, T): pass ``logits.transpose(1, 2)`` there for the
+    same loss.) ``labels``: class indices of the logits' shape without the class axis, (N,)
+    or (N, T), or target weights t >= 0 of the logits' shape: one-hot, probabilities, or
+    unnormalised rows, giving -(1/N) sum t log softmax(logits).
+
+    Rows whose class index is ``ignore_index`` (PyTorch's default -100; padding, in a batch
+    of sequences of different lengths) take no part: the mean is over the other rows, and
+    when every row is ignored the loss is nan (a mean over nothing, as PyTorch's).
     """
     logits, t = as_tensor(logits), _labels_array(labels)
     check_floating("cross_entropy", logits)
     if logits.ndim == 1:
         logits = reshape(logits, 1, -1)
         t = t.reshape(1, -1) if t.ndim == 1 and t.dtype.kind in "fb" else t.reshape(1)
+    elif logits.ndim > 2:  # (N, T, C): one row per position
+        classes = logits.shape[-1]
+        wanted = logits.shape[:-1] if t.dtype.kind in "iu" else logits.shape
+        if t.shape != wanted:
+            raise ValueError(f"cross_entropy: labels must have shape {wanted} for logits of "
+                             f"shape {logits.shape} (classes on the last axis), got {t.shape}")
+        logits = reshape(logits, -1, classes)
+        t = t.reshape(-1) if t.dtype.kind in "iu" else t.reshape(-1, classes)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    t = _check_labels(t, logits.shape)
+    # Ignored rows are looked for only where they can be: among labels outside [0, C) (the
+    # usual negative ignore_index), or everywhere if ignore_index is a class. So a batch
+    # without them costs nothing more.
+    try:
+        t = _check_labels(t, logits.shape)
+        ignored = (0 <= ignore_index < logits.shape[1] and t.dtype.kind in "iu"
+                   and bool((t == ignore_index).any()))
+    except ValueError:  # a label outside [0, C): an ignored row, or a mistake
+        if t.dtype.kind not in "iu" or t.shape != logits.shape[:1] or not (
+                t == ignore_index).any():
+            raise
+        ignored = True
+    if ignored:
+        keep = np.flatnonzero(t != ignore_index)
+        logits = getitem(logits, keep)
+        t = _check_labels(t[keep], logits.shape)
     if t.dtype.kind not in "iu" and t.dtype != logits.dtype:
         t = t.astype(logits.dtype)
     return SoftmaxWithLoss.apply(logits, labels=t)
@@ -339,3 +371,12 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     p = _constant(name, "pos_weight", pos_weight, x)
     return BinaryCrossEntropyWithLogits.apply(x, t, weight=w, pos_weight=p,
                                               reduction=reduction)
+
+
+def perplexity(logits: Any, labels: Any, ignore_index: int = -100) -> float:
+    """exp(mean cross-entropy): the language models' measure (the sequel's chapter 5). The
+    number of equally likely choices the model is as unsure as, on average: 1 for a perfect
+    model, C for a uniform guess among C classes. Same arguments as `cross_entropy`; no
+    gradient. From a loss already computed (in nats): ``math.exp(loss)``."""
+    with no_grad():
+        return float(np.exp(cross_entropy(logits, labels, ignore_index).item()))

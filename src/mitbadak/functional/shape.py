@@ -121,3 +121,34 @@ def getitem(x: Any, key: Any) -> Tensor:
     elif isinstance(key, tuple):
         key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
     return GetItem.apply(x, key=key)
+
+
+class Concatenate(Function):
+    """y = the inputs joined along ``axis`` (NumPy's concatenate, PyTorch's cat);
+    dL/dx_k = the slice of gy that x_k filled."""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        self.ends = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(np.split(gy, self.ends, axis=self.axis))
+
+
+def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of equal shape but along ``axis`` (``torch.cat``, ``np.concatenate``)."""
+    tensors = [as_tensor(x) for x in xs]
+    if not tensors:
+        raise ValueError("concatenate: expected at least one tensor")
+    shapes = [x.shape for x in tensors]
+    ndim = len(shapes[0])
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"concatenate: axis {axis} is out of range for tensors of {ndim} axes")
+    axis %= ndim
+    if any(len(s) != ndim or s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:]
+           for s in shapes):
+        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+    return Concatenate.apply(*tensors, axis=axis)

@@ -3,8 +3,19 @@ checkpoints (a model's JSON config and back).
 
 Each `Architecture` says what it is once: its class name (the ``"type"`` a checkpoint's
 config carries), the class, what input it takes (``"flat"``: a vector of pixels, shape
-(N, D); ``"image"``: (N, C, H, W)), its ``--model`` name, and the epochs after which its
-test accuracy about levels off, by dataset (the command line's default).
+(N, D); ``"image"``: (N, C, H, W); ``"tokens"``: token ids (N, T), a language model), its
+``--model`` name, and the epochs after which its test accuracy (a language model: its
+validation perplexity) about levels off, by dataset (the command line's default).
+
+A language model also says how ``mitbadak train --task language-model`` builds and trains
+it: ``settings``, its defaults of the command's settings (``hidden``, ``layers``,
+``dropout``, ``seq_len``, ``batch_size``, ``optimizer``, ``lr``, ``max_norm``, ...; a flag
+the user gives wins), and ``arguments(settings, vocab_size)``, its constructor's arguments
+from them. A second language model is one more entry (see `ARCHITECTURES`). It must take
+ids (N, T) to logits (N, T, V), keep its arguments in ``model.config``, and have
+``generate(ids, length, temperature, top_k)`` (``mitbadak sample``; ids of shape (1, T),
+drawn from mitbadak's default generator as `nn.sampling.sample_next` does); a
+``reset_state()``, if it carries a state across batches, is called at each epoch's start.
 
 A model that can be rebuilt keeps its constructor's arguments in ``model.config`` (`nn.MLP`
 does). ``model_config(model)`` adds the registered class name,
@@ -15,8 +26,8 @@ file, never code to import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mitbadak import nn
@@ -28,13 +39,17 @@ class Architecture:
 
     name: str
     cls: type[nn.Module]
-    input: Literal["flat", "image"]
+    input: Literal["flat", "image", "tokens"]
     cli_name: str
     epochs: Mapping[str, int]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    arguments: Callable[[Mapping[str, Any], int], dict[str, Any]] | None = None
 
     def input_shape(self, config: Mapping[str, Any]) -> tuple[int, ...]:
         """The shape of one input of the model ``config`` describes: (pixels,) for a flat
         input (its ``input_size``), (C, H, W) for an image (its ``input_dim``)."""
+        if self.input == "tokens":
+            raise ValueError(f"a {self.name} takes token ids of any length, not a fixed shape")
         key = "input_size" if self.input == "flat" else "input_dim"
         if key not in config:
             raise ValueError(f"the {self.name} config does not say its {key}")
@@ -49,6 +64,15 @@ ARCHITECTURES: dict[str, Architecture] = {arch.name: arch for arch in (
                  {"digits": 30, "mnist": 10, "fashion-mnist": 10}),
     Architecture("DeepConvNet", nn.DeepConvNet, "image", "deep-cnn",
                  {"digits": 30, "mnist": 10, "fashion-mnist": 15}),
+    # The sequel's better RNNLM, on characters: tied weights need embed_dim == hidden_size.
+    Architecture("LSTMLanguageModel", nn.LSTMLanguageModel, "tokens", "lstm",
+                 {"tinyshakespeare": 8, "names": 10, "text": 10},
+                 settings={"hidden": 256, "layers": 2, "dropout": 0.2, "seq_len": 100,
+                           "batch_size": 32, "optimizer": "adam", "lr": 0.002, "max_norm": 1.0},
+                 arguments=lambda s, vocab_size: {
+                     "vocab_size": vocab_size, "embed_dim": s["hidden"],
+                     "hidden_size": s["hidden"], "num_layers": s["layers"],
+                     "dropout": s["dropout"], "tie_weights": True}),
 )}
 """The architectures, by class name (a checkpoint's ``"type"``)."""
 

@@ -18,6 +18,7 @@ from mitbadak import functional as F
 from mitbadak.autograd.tensor import Tensor
 from mitbadak.nn import Module
 from mitbadak.optim import Optimizer
+from mitbadak.optim.clip import clip_grad_norm_
 
 LossFunction = Callable[[Tensor, Any], Tensor]
 
@@ -32,12 +33,15 @@ class TrainingDiverged(RuntimeError):
 
 
 def train_step(model: Module, optimizer: Optimizer, x: Any, t: Any,
-               loss_fn: LossFunction = F.cross_entropy) -> tuple[float, Tensor]:
+               loss_fn: LossFunction = F.cross_entropy,
+               max_norm: float | None = None) -> tuple[float, Tensor]:
     """One update of ``model`` from the batch ``(x, t)``; returns the batch's loss (the one the
     update was computed from) and the model's output ``y`` for it.
 
     ``loss = loss_fn(model(x), t)``, then ``optimizer.zero_grad(); loss.backward();
     optimizer.step()``: W <- W - lr * dL/dW for SGD, the optimizer's own rule otherwise.
+    With ``max_norm``, the gradients are scaled down together to a global norm of at most
+    ``max_norm`` before the step (`optim.clip_grad_norm_`; recurrent networks need it).
     """
     y = model(Tensor(x))                    # forward
     loss = loss_fn(y, t)                    # how wrong it is
@@ -47,5 +51,7 @@ def train_step(model: Module, optimizer: Optimizer, x: Any, t: Any,
                                value)
     optimizer.zero_grad()                   # forget the last batch's gradients
     loss.backward()                         # dL/dW for every parameter W
+    if max_norm is not None:
+        clip_grad_norm_(model.parameters(), max_norm)
     optimizer.step()                        # update the weights
     return value, y

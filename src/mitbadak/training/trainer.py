@@ -37,6 +37,15 @@ How it differs from the book's ``common/trainer.py``:
   state, the scheduler's epoch, the data loader's shuffling state and position, and the
   generator that draws the dropout masks: the resumed run's parameters are bit for bit those
   of an uninterrupted one.
+
+Language models train through the same loop. Their data are `Batches` (an object yielding
+(x, t) batches in order, with a ``state_dict``: the truncated-BPTT stream loader of
+`mitbadak.data`) rather than a pair of arrays; ``metric="perplexity"`` reports exp(loss)
+per epoch and keeps the epoch of the lowest held-out loss as ``best.npz``; ``max_norm`` clips
+the gradients' global norm. A stateful model (one with ``reset_state()``, as
+`nn.LSTMLanguageModel`, which carries its LSTM state from batch to batch) is reset at the start
+of every epoch and around every evaluation: checkpoints are written between epochs, so the
+state a resumed run needs is the zero state it starts its next epoch with.
 """
 
 from __future__ import annotations
@@ -46,10 +55,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sized
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -61,8 +70,16 @@ from mitbadak.optim import Optimizer
 from mitbadak.optim.lr_scheduler import LRScheduler
 from mitbadak.progress import progress_bar
 from mitbadak.training import checkpoint
-from mitbadak.training.evaluation import EVAL_BATCH_SIZE, confusion_matrix, evaluate, predict
+from mitbadak.training.evaluation import (
+    EVAL_BATCH_SIZE,
+    confusion_matrix,
+    evaluate,
+    evaluate_batches,
+    predict,
+    reset_state,
+)
 from mitbadak.training.history import EPOCH_COLUMNS, History
+from mitbadak.training.language import perplexity
 from mitbadak.training.step import LossFunction, TrainingDiverged, train_step
 
 # Also importable from here, where they were first defined.
@@ -70,6 +87,20 @@ __all__ = ["EPOCH_COLUMNS", "History", "Trainer", "TrainingDiverged", "confusion
            "fit", "predict"]
 
 Data = tuple[np.ndarray, np.ndarray]
+
+
+class Batches(Protocol):
+    """Training data that batch themselves (a language model's stream of tokens): each
+    ``iter()`` yields one epoch of (x, t) batches; the state says where the next one starts."""
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]: ...
+    def __len__(self) -> int: ...
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+EvalData = Data | Iterable[tuple[np.ndarray, np.ndarray]]
+Metric = Literal["accuracy", "perplexity"]
 
 
 class Trainer:
@@ -86,14 +117,21 @@ class Trainer:
     stored in every checkpoint (e.g. the settings that built the model and optimizer).
     ``train_eval_samples``: how many training samples (the first ones) the per-epoch training
     loss and accuracy are measured on; None for all.
+
+    For a language model (see the module docstring): ``train_data`` may be `Batches` and
+    ``test_data`` any re-iterable sequence of (x, t) batches, evaluated in order
+    (`evaluate_batches`); ``train_eval_data`` then says what the training loss is measured on
+    (default: the training batches themselves). ``metric``: what each epoch's line shows and
+    ``best.npz`` keeps, the highest test accuracy or the lowest test perplexity (= loss).
+    ``max_norm``: clip the gradients' global norm to it before each update (None: never).
     """
 
     def __init__(
         self,
         model: Module,
         optimizer: Optimizer,
-        train_data: Data,
-        test_data: Data,
+        train_data: Data | Batches,
+        test_data: EvalData,
         *,
         batch_size: int = 100,
         loss_fn: LossFunction = F.cross_entropy,
@@ -104,21 +142,33 @@ class Trainer:
         meta: dict[str, Any] | None = None,
         eval_batch_size: int = EVAL_BATCH_SIZE,
         train_eval_samples: int | None = 10_000,
+        train_eval_data: EvalData | None = None,
+        metric: Metric = "accuracy",
+        max_norm: float | None = None,
     ) -> None:
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.scheduler = scheduler
         self.test_data = test_data
-        x, t = train_data
-        self.loader = DataLoader(x, t, batch_size, shuffle=True, seed=seed)
-        self.loader.drop_last = _drops_a_batch_of_one(model, self.loader)
-        if len(test_data[0]) == 0:
+        self.metric, self.max_norm = metric, max_norm
+        self.loader: DataLoader | Batches
+        if isinstance(train_data, tuple):
+            x, t = train_data
+            self.loader = DataLoader(x, t, batch_size, shuffle=True, seed=seed)
+            self.loader.drop_last = _drops_a_batch_of_one(model, self.loader)
+            self.train_eval_data: EvalData = (x[:train_eval_samples], t[:train_eval_samples])
+        else:
+            self.loader, self.train_eval_data = train_data, train_data
+            if len(train_data) == 0:
+                raise ValueError("the training data hold no batch: there is nothing to train on")
+        if train_eval_data is not None:
+            self.train_eval_data = train_eval_data
+        if _size(test_data) == 0:
             raise ValueError("the test set is empty (0 samples): there is nothing to evaluate "
                              "the model on after each epoch")
         self.out_dir = None if out_dir is None else Path(out_dir)
         self.quiet = quiet
         self.meta = dict(meta or {})
         self.eval_batch_size = eval_batch_size
-        self.train_eval_data = (x[:train_eval_samples], t[:train_eval_samples])
         self.history = History()
         # The newest checkpoint of this run (the one resumed from, then out_dir/last.npz), the
         # epoch and history it holds, and the checkpoint of the best epoch (None: not kept).
@@ -151,12 +201,14 @@ class Trainer:
     def _run_epoch(self, number: int, epochs: int) -> None:
         start = time.perf_counter()
         self.model.train()
+        reset_state(self.model)  # a stateful model starts each epoch from zeros
         bar = None if self.quiet else _progress_bar(len(self.loader), f"epoch {number}/{epochs}")
         total_loss, correct, seen = 0.0, 0, 0
         try:
             for iteration, (x, t) in enumerate(self.loader, 1):
                 try:
-                    value, logits = train_step(self.model, self.optimizer, x, t, self.loss_fn)
+                    value, logits = train_step(self.model, self.optimizer, x, t, self.loss_fn,
+                                               self.max_norm)
                 except TrainingDiverged as error:
                     raise TrainingDiverged(self._divergence(
                         f"the loss is {error.loss} at epoch {number}, iteration {iteration} "
@@ -168,14 +220,15 @@ class Trainer:
                     correct += round(F.accuracy(logits, t) * len(t))
                     if bar.update():
                         bar.set_postfix_str(f"loss {total_loss / seen:.4f}, "
-                                            f"acc {correct / seen:.4f}", refresh=False)
+                                            f"{self._score(total_loss / seen, correct / seen)}",
+                                            refresh=False)
         finally:
             if bar is not None:
                 with _interrupts_held():  # a bar half closed prints tqdm's own traceback
                     bar.close()
         if self.scheduler is not None:
             self.scheduler.step()
-        train, test = self.evaluate(*self.train_eval_data), self.evaluate(*self.test_data)
+        train, test = self._evaluate(self.train_eval_data), self._evaluate(self.test_data)
         if not (math.isfinite(train[0]) and math.isfinite(test[0])):
             raise TrainingDiverged(self._divergence(
                 f"the loss is {train[0]} (training set) and {test[0]} (test set) in the "
@@ -188,6 +241,17 @@ class Trainer:
         evaluation batch size (`mitbadak.training.evaluation.evaluate`)."""
         return evaluate(self.model, x, t, self.loss_fn, self.eval_batch_size)
 
+    def _evaluate(self, data: EvalData) -> tuple[float, float]:
+        if isinstance(data, tuple):
+            return self.evaluate(*data)
+        return evaluate_batches(self.model, data, self.loss_fn)
+
+    def _score(self, loss: float, accuracy: float) -> str:
+        """``acc 0.9712`` or ``ppl 4.81``: the run's metric, for the bar and the epoch line."""
+        if self.metric == "perplexity":
+            return f"ppl {perplexity(loss):.2f}"
+        return f"acc {accuracy:.4f}"
+
     def _report(self, number: int) -> None:
         """Save the epoch just recorded, and print its line."""
         if self.out_dir is not None:
@@ -195,8 +259,9 @@ class Trainer:
         if not self.quiet:
             h = self.history
             print(f"epoch {number}: train loss {h.train_loss[-1]:.4f} "
-                  f"acc {h.train_accuracy[-1]:.4f} | test loss {h.test_loss[-1]:.4f} "
-                  f"acc {h.test_accuracy[-1]:.4f} | {h.seconds[-1]:.2f} s", flush=True)
+                  f"{self._score(h.train_loss[-1], h.train_accuracy[-1])} | test loss "
+                  f"{h.test_loss[-1]:.4f} {self._score(h.test_loss[-1], h.test_accuracy[-1])} "
+                  f"| {h.seconds[-1]:.2f} s", flush=True)
 
     def saved_history(self) -> History:
         """The history as the newest checkpoint holds it (the in-memory one may be ahead: the
@@ -210,7 +275,7 @@ class Trainer:
         out, meta = self.out_dir, self._checkpoint_meta()
         assert out is not None  # called only with an out_dir
         with _interrupts_held():
-            if self.epoch == best_epoch(self.history):
+            if self.epoch == best_epoch(self.history, self.metric):
                 self.best_path = checkpoint.save(out / "best.npz", self.model, self.optimizer,
                                                  **meta)
             self.saved_path = checkpoint.save(out / "last.npz", self.model, self.optimizer,
@@ -267,7 +332,7 @@ class Trainer:
         best.npz if it holds that epoch of this run; else, when the resumed epoch is the best,
         out_dir/best.npz written now (a run continued in a new directory has its best there
         too); else the best.npz beside ``resumed`` if it holds that epoch; else None."""
-        best = best_epoch(self.history)
+        best = best_epoch(self.history, self.metric)
         if best is None:
             return None
         mine = None if self.out_dir is None else self.out_dir / "best.npz"
@@ -282,11 +347,21 @@ class Trainer:
         return resumed if best == self.epoch else None
 
 
-def best_epoch(history: History) -> int | None:
-    """The first epoch that reached the best test accuracy of ``history`` (None before any):
-    the one best.npz holds and the summary names."""
-    accuracies = history.test_accuracy
-    return history.epoch[accuracies.index(max(accuracies))] if accuracies else None
+def best_epoch(history: History, metric: Metric = "accuracy") -> int | None:
+    """The first epoch that reached the best test accuracy of ``history`` (None before any),
+    or with ``metric="perplexity"`` the lowest test loss: the one best.npz holds and the
+    summary names."""
+    if not history.epoch:
+        return None
+    scores = history.test_accuracy if metric == "accuracy" else [-v for v in history.test_loss]
+    return history.epoch[scores.index(max(scores))]
+
+
+def _size(data: EvalData) -> int:
+    """Samples in a pair of arrays, batches in anything else that has a length (else 1)."""
+    if isinstance(data, tuple):
+        return len(data[0])
+    return len(data) if isinstance(data, Sized) else 1
 
 
 def _holds_epoch(path: Path, epoch: int, history: History) -> bool:
@@ -336,8 +411,8 @@ def _drops_a_batch_of_one(model: Module, loader: DataLoader) -> bool:
     return samples % batch_size == 1
 
 
-def fit(model: Module, optimizer: Optimizer, train_data: Data, test_data: Data, epochs: int,
-        batch_size: int = 100, *, resume: str | os.PathLike | None = None,
+def fit(model: Module, optimizer: Optimizer, train_data: Data | Batches, test_data: EvalData,
+        epochs: int, batch_size: int = 100, *, resume: str | os.PathLike | None = None,
         **options: Any) -> History:
     """Train for ``epochs`` epochs in all (continuing from checkpoint ``resume`` if given);
     ``options`` are `Trainer`'s keyword arguments."""

@@ -43,9 +43,11 @@ def smooth_curve(values: Sequence[float], window: int = SMOOTHING_WINDOW) -> np.
     return np.convolve(weights / weights.sum(), mirrored, mode="valid")[half:half + len(x)]
 
 
-def learning_curves(history: History, path: str | os.PathLike, title: str = "") -> Path:
+def learning_curves(history: History, path: str | os.PathLike, title: str = "",
+                    metric: str = "accuracy") -> Path:
     """Two panels: the loss of every iteration (faint) with its smoothed curve, and the train
-    and test accuracy after each epoch. Returns the path of the PNG."""
+    and test accuracy after each epoch (``metric="perplexity"``: the train and validation
+    perplexity, exp of the loss, of a language model). Returns the path of the PNG."""
     from matplotlib.ticker import MaxNLocator
 
     figure = new_figure(figsize=(11, 4.2))
@@ -56,13 +58,16 @@ def learning_curves(history: History, path: str | os.PathLike, title: str = "") 
     loss_axes.plot(iterations, smooth_curve(history.loss), color="tab:blue", label="smoothed")
     loss_axes.set(xlabel="iteration", ylabel="loss", yscale="log", title="training loss")
     loss_axes.legend()
+    perplexity = metric == "perplexity"
     for name, color in (("train", "tab:blue"), ("test", "tab:orange")):
-        accuracy_axes.plot(history.epoch, getattr(history, f"{name}_accuracy"), marker="o",
-                           markersize=3, color=color, label=name)
-    accuracy_axes.set(xlabel="epoch", ylabel="accuracy", title="accuracy after each epoch")
+        values = np.asarray(getattr(history, f"{name}_{'loss' if perplexity else 'accuracy'}"))
+        accuracy_axes.plot(history.epoch, np.exp(values) if perplexity else values, marker="o",
+                           markersize=3, color=color,
+                           label="validation" if perplexity and name == "test" else name)
+    accuracy_axes.set(xlabel="epoch", ylabel=metric, title=f"{metric} after each epoch")
     accuracy_axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     accuracy_axes.grid(alpha=0.3)
-    accuracy_axes.legend(loc="lower right")
+    accuracy_axes.legend(loc="upper right" if perplexity else "lower right")
     return _save(figure, path, title)
 
 
