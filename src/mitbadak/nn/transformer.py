@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from mitbadak import functional as F
+from mitbadak.autograd.grad_mode import no_grad
 from mitbadak.autograd.random import default_generator
 from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.nn.activation import GELU
@@ -27,6 +28,7 @@ from mitbadak.nn.embedding import Embedding
 from mitbadak.nn.linear import Linear
 from mitbadak.nn.module import Module, check_sizes
 from mitbadak.nn.normalization import LayerNorm
+from mitbadak.nn.sampling import sample_next
 
 
 class MultiheadAttention(Module):
@@ -213,6 +215,9 @@ class GPT(Module):
                     n_head=n_head, n_embd=n_embd)
         self.vocab_size, self.block_size = vocab_size, block_size
         self.n_layer, self.n_head, self.n_embd, self.dropout = n_layer, n_head, n_embd, dropout
+        self.config: dict[str, Any] = {  # the constructor's arguments: a checkpoint rebuilds it
+            "vocab_size": vocab_size, "block_size": block_size, "n_layer": n_layer,
+            "n_head": n_head, "n_embd": n_embd, "dropout": dropout}
         self.tok_emb = Embedding(vocab_size, n_embd)
         self.pos_emb = Embedding(block_size, n_embd)
         self.drop = Dropout(dropout)
@@ -244,6 +249,37 @@ class GPT(Module):
         x = self.ln_f(self.blocks(self.drop(x)))
         logits = F.linear(_rows(x), F.transpose(self.tok_emb.weight))  # tied: x @ W_tok^T
         return F.reshape(logits, *ids.shape, self.vocab_size)
+
+    def generate(self, idx: Any, max_new_tokens: int, temperature: float = 1.0,
+                 top_k: int | None = None,
+                 generator: np.random.Generator | None = None) -> np.ndarray:
+        """``idx`` (N, T) followed by ``max_new_tokens`` tokens, drawn one at a time from the
+        logits of the last position (`nn.sampling.sample_next`: ``temperature``, ``top_k``,
+        ``generator``), each fed back in; the context is cropped to the last ``block_size``
+        tokens. Runs in eval mode without a graph and leaves the mode as it was."""
+        ids = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
+        if ids.ndim == 1:
+            ids = ids[None, :]
+        if ids.ndim != 2 or ids.shape[1] == 0 or ids.dtype.kind not in "iu":
+            raise ValueError(f"generate: expected a prompt of integer token ids (N, T) with "
+                             f"T >= 1, got {ids.dtype} {ids.shape}")
+        if not 0 <= ids.min() <= ids.max() < self.vocab_size:
+            raise ValueError(f"generate: prompt ids must be in [0, {self.vocab_size})")
+        if (isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int | np.integer)
+                or max_new_tokens < 0):
+            raise ValueError(f"generate: max_new_tokens must be an integer >= 0, got "
+                             f"{max_new_tokens!r}")
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                for _ in range(max_new_tokens):
+                    logits = self(ids[:, -self.block_size:])
+                    token = sample_next(logits.data[:, -1], temperature, top_k, generator)
+                    ids = np.concatenate([ids, token[:, None]], axis=1)
+        finally:
+            self.train(was_training)
+        return ids
 
     def num_parameters(self) -> int:
         """Trainable numbers, the tied matrix counted once."""
