@@ -10,6 +10,7 @@ import pytest
 from mitbadak.cli import main
 from mitbadak.data import Vocabulary
 from mitbadak.training import checkpoint
+from mitbadak.training.trainer import Trainer
 
 TEXT = ("ROMEO:\nBut, soft! what light through yonder window breaks?\n"
         "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?\n") * 20
@@ -66,18 +67,30 @@ def test_summary_names_the_validation_perplexity(text_file, tmp_path, capsys):
     assert f"mitbadak sample {tmp_path / 'best.npz'}" in out
 
 
-def test_resume_continues_bit_for_bit(text_file, tmp_path, capsys):
+def test_an_interrupted_run_resumes_bit_for_bit(text_file, tmp_path, capsys, monkeypatch):
+    """Ctrl-C after epoch 1 of 2 (a cosine schedule, the default); --resume finishes it as
+    the run that was not interrupted."""
     straight, split = tmp_path / "straight", tmp_path / "split"
-    assert main(["train", "--text", str(text_file), *TINY, "--epochs", "2",
-                 "--out", str(straight)]) == 0
-    assert main(["train", "--text", str(text_file), *TINY, "--epochs", "1",
-                 "--out", str(split)]) == 0
-    assert main(["train", "--resume", str(split / "last.npz"), "--epochs", "2", "--quiet"]) == 0
+    argv = ["train", "--text", str(text_file), *TINY, "--epochs", "2"]
+    assert main([*argv, "--out", str(straight)]) == 0
+    report = Trainer._report
+
+    def interrupted(self, *args):
+        report(self, *args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "_report", interrupted)
+    assert main([*argv, "--out", str(split)]) == 130
+    assert f"continue with: mitbadak train --resume {split / 'last.npz'}" in (
+        capsys.readouterr().err)
+    monkeypatch.setattr(Trainer, "_report", report)
+    assert main(["train", "--resume", str(split / "last.npz"), "--quiet"]) == 0
     a, b = checkpoint.load(straight / "last.npz"), checkpoint.load(split / "last.npz")
     for name, value in a.model.state_dict().items():
         np.testing.assert_array_equal(value, b.model.state_dict()[name], err_msg=name)
-    assert a.meta["training"]["history"]["test_loss"] == b.meta["training"]["history"][
-        "test_loss"]
+    history = b.meta["training"]["history"]
+    assert history["epoch"] == [1, 2]
+    assert history["test_loss"] == a.meta["training"]["history"]["test_loss"]
 
 
 def test_resume_refuses_a_text_that_changed(text_file, tmp_path, capsys):
@@ -155,3 +168,10 @@ def test_image_commands_refuse_a_language_model(run_dir, tmp_path, capsys):
                 "a language model (LSTMLanguageModel), not an image classifier")
     usage_error(capsys, ["evaluate", str(run_dir / "best.npz"), "--dataset", "digits"],
                 "a language model is evaluated on the text it was trained on")
+
+
+def test_only_the_language_models_own_flags_imply_the_task():
+    from mitbadak.cli import _language_model as lm
+
+    assert lm.FLAGS[:1] == ("text",) and {"seq_len", "layers", "max_norm"} <= set(lm.FLAGS)
+    assert not {"weight_decay", "schedule", "lr", "hidden", "epochs"} & set(lm.FLAGS)

@@ -10,7 +10,7 @@ from mitbadak.training.registry import ARCHITECTURES, architecture, build_model,
 
 
 def test_each_entry_names_class_input_kind_cli_name_and_epochs():
-    assert list(ARCHITECTURES) == ["MLP", "SimpleConvNet", "DeepConvNet"]
+    assert list(ARCHITECTURES) == ["MLP", "SimpleConvNet", "DeepConvNet", "LSTMLanguageModel"]
     mlp = ARCHITECTURES["MLP"]
     assert (mlp.cls, mlp.input, mlp.cli_name, mlp.epochs["digits"]) == (nn.MLP, "flat", "mlp", 40)
     assert ARCHITECTURES["DeepConvNet"].input == "image"
@@ -22,7 +22,7 @@ def test_each_entry_names_class_input_kind_cli_name_and_epochs():
 def test_the_cli_takes_its_choices_and_epochs_from_the_registry():
     assert MODELS == {a.cli_name: a.name for a in ARCHITECTURES.values()}
     assert EPOCHS["deep-cnn"] == {"digits": 30, "mnist": 10, "fashion-mnist": 15}
-    for arch in ARCHITECTURES.values():
+    for arch in (a for a in ARCHITECTURES.values() if a.input != "tokens"):
         settings = {"model": arch.cli_name, "dataset": "digits", "init": "he", "seed": 0,
                     "hidden": [4], "activation": "relu", "batchnorm": False, "dropout": 0.0,
                     "weight_decay": 0.0, "optimizer": "sgd", "lr": None,
@@ -31,6 +31,19 @@ def test_the_cli_takes_its_choices_and_epochs_from_the_registry():
         model, _, _ = _build(settings, shape)
         assert type(model) is arch.cls
         assert arch.input_shape(model_config(model)) == shape
+
+
+def test_a_language_model_entry_builds_from_the_command_line_settings():
+    arch = architecture("lstm")
+    assert (arch.name, arch.input, arch.cls) == ("LSTMLanguageModel", "tokens",
+                                                 nn.LSTMLanguageModel)
+    settings = {**arch.settings, "hidden": 8, "layers": 1}
+    model = build_model({"type": arch.name, **arch.arguments(settings, 30)})
+    assert model_config(model) == {"type": "LSTMLanguageModel", "vocab_size": 30,
+                                   "embed_dim": 8, "hidden_size": 8, "num_layers": 1,
+                                   "dropout": 0.2, "tie_weights": True}
+    with pytest.raises(ValueError, match="takes token ids of any length"):
+        arch.input_shape(model_config(model))
 
 
 @pytest.mark.parametrize("model, shape", [

@@ -27,8 +27,12 @@ MODELS = {a.cli_name: a.name for a in ARCHITECTURES.values() if a.input == "toke
 COMMON = {"task": TASK, "model": "lstm", "dataset": "tinyshakespeare", "text": None,
           "weight_decay": 0.0, "schedule": "constant", "epochs": None, "seed": 0}
 """The settings every language model has, with their defaults (the model adds its own)."""
-FLAGS = ("text", "seq_len", "layers", "max_norm")
-"""The settings of language models only: a classifier's run refuses them."""
+_SHARED = (*COMMON, "hidden", "dropout", "batch_size", "optimizer", "lr")  # classifiers' too
+FLAGS = ("text", *dict.fromkeys(k for a in ARCHITECTURES.values() if a.input == "tokens"
+                                for k in a.settings if k not in _SHARED))
+"""The settings of language models only (``text``, ``seq_len``, ``layers``, ``max_norm``, and
+any other a registered language model adds): a classifier's run refuses them, a resumed run
+too (it keeps its own)."""
 CLASSIFIER_FLAGS = ("activation", "init", "batchnorm", "data_dir")
 """The flags of classifiers only: a language model's run refuses them."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from mitbadak.cli import UsageError
 
@@ -71,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--prompt: empty; give at least one character to start from")
     if args.seed is not None:  # else the default generator's own random seed
         mb.manual_seed(args.seed)
-    ids = saved.model.generate(prompt[None, :], args.length, temperature=args.temperature,
-                               top_k=args.top_k)
+    model: Any = saved.model  # a registered language model: it has generate()
+    ids = model.generate(prompt[None, :], args.length, temperature=args.temperature,
+                         top_k=args.top_k)
     text = vocabulary.decode(np.asarray(getattr(ids, "data", ids)).reshape(-1))
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0

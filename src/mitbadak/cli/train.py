@@ -120,7 +120,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              f"{lm.TASK}: 0.002)")
     parser.add_argument("--schedule", choices=("constant", "cosine"),
                         help="learning rate over the epochs: constant, or cosine annealing "
-                             "from --lr down to 0 at the last epoch (default: constant). "
+                             "from --lr down to 0 at the last epoch (default: constant; "
+                             f"{lm.TASK}: cosine). "
                              "Trained further (--resume with a new --epochs N), a constant "
                              "schedule keeps its lr; a cosine one starts a new cosine from the "
                              "lr it is at down to 0 at epoch N, or, if it had finished (lr 0), "
@@ -324,9 +325,9 @@ def _summary(trainer: Any, settings: dict[str, Any], seconds: float, figure: Pat
                                    f"\nsample: mitbadak sample {out / 'best.npz'} --prompt ..."))
 
 
-def _scores(history: Any, best: int, metric: str) -> str:
+def _scores(history: Any, best: int | None, metric: str) -> str:
     """The summary's line of results: the last epoch's (test and train) and the best one's."""
-    at = history.epoch.index(best)
+    at = history.epoch.index(best)  # after an epoch at least, best is one
     if metric == "perplexity":
         from mitbadak.training.language import perplexity
 

@@ -83,11 +83,11 @@ class LSTMLanguageModel(Module):
         carried = self.state
         if carried is not None and carried[0].shape[1] != ids.shape[0]:
             carried = None
-        logits, (h, c) = self.step(ids, carried)
+        logits, (h, c) = self.run(ids, carried)
         self.state = (h.detach(), c.detach())  # truncated BPTT: the graph stops here
         return logits
 
-    def step(self, ids: np.ndarray, state: State | None = None) -> tuple[Tensor, State]:
+    def run(self, ids: np.ndarray, state: State | None = None) -> tuple[Tensor, State]:
         """The logits (N, T, V) for token ids (N, T) and the state (h_n, c_n) after them,
         starting from ``state`` (zeros when None); the model's own state is left alone."""
         if ids.ndim != 2 or ids.dtype.kind not in "iu":
@@ -115,11 +115,12 @@ class LSTMLanguageModel(Module):
         self.eval()
         try:
             with no_grad():
-                logits, state = self.step(prompt[None, :])
-                for _ in range(length):
+                logits, state = self.run(prompt[None, :])
+                for i in range(length):
                     token = sample_next(logits.data[0, -1], temperature, top_k, generator)
                     out.append(token.reshape(1))
-                    logits, state = self.step(token.reshape(1, 1), state)
+                    if i + 1 < length:  # the last token needs no successor
+                        logits, state = self.run(token.reshape(1, 1), state)
         finally:
             self.train(was_training)
         return np.concatenate(out)

@@ -11,8 +11,10 @@ A language model also says how ``mitbadak train --task language-model`` builds a
 it: ``settings``, its defaults of the command's settings (``hidden``, ``layers``,
 ``dropout``, ``seq_len``, ``batch_size``, ``optimizer``, ``lr``, ``max_norm``, ...; a flag
 the user gives wins), and ``arguments(settings, vocab_size)``, its constructor's arguments
-from them. A second language model is one more entry (see `ARCHITECTURES`). It must take
-ids (N, T) to logits (N, T, V), keep its arguments in ``model.config``, and have
+from them; its ``epochs`` have an entry ``"text"`` for ``--text`` files. A setting no flag
+sets keeps the entry's value (a flag named after it, ``--heads`` for ``heads``, is all it
+takes to expose it). A second language model is one more entry (see `ARCHITECTURES`). It
+must take ids (N, T) to logits (N, T, V), keep its arguments in ``model.config``, and have
 ``generate(ids, length, temperature, top_k)`` (``mitbadak sample``; ids of shape (1, T),
 drawn from mitbadak's default generator as `nn.sampling.sample_next` does); a
 ``reset_state()``, if it carries a state across batches, is called at each epoch's start.
@@ -68,7 +70,8 @@ ARCHITECTURES: dict[str, Architecture] = {arch.name: arch for arch in (
     Architecture("LSTMLanguageModel", nn.LSTMLanguageModel, "tokens", "lstm",
                  {"tinyshakespeare": 8, "names": 10, "text": 10},
                  settings={"hidden": 256, "layers": 2, "dropout": 0.2, "seq_len": 100,
-                           "batch_size": 32, "optimizer": "adam", "lr": 0.002, "max_norm": 1.0},
+                           "batch_size": 32, "optimizer": "adam", "lr": 0.002, "max_norm": 1.0,
+                           "schedule": "cosine"},
                  arguments=lambda s, vocab_size: {
                      "vocab_size": vocab_size, "embed_dim": s["hidden"],
                      "hidden_size": s["hidden"], "num_layers": s["layers"],
