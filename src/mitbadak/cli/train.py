@@ -96,6 +96,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help=f"{lm.TASK}: time steps per batch, the truncated-BPTT length: "
                              "the gradient flows back T steps, the state runs on (default: "
                              "100)")
+    parser.add_argument("--heads", type=_positive_int, metavar="H",
+                        help=f"{lm.TASK} --model gpt: attention heads, which divide --hidden "
+                             "(default: 4)")
+    parser.add_argument("--warmup", type=_positive_int, metavar="STEPS",
+                        help=f"{lm.TASK} --model gpt: optimizer steps of linear lr warm-up "
+                             "before the cosine decay (default: 100)")
     parser.add_argument("--clip", dest="max_norm", type=_positive, metavar="NORM",
                         help=f"{lm.TASK}: clip the gradients' global norm to NORM before each "
                              "update (default: 1)")
