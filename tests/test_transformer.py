@@ -218,3 +218,14 @@ def test_tiny_gpt_learns_a_string_by_heart():
         opt.step()
     # near 0: what is left is each window's first characters, which have too little context
     assert loss.item() < 0.05, loss.item()
+
+
+def test_attention_weights_are_each_heads_causal_distribution():
+    mb.manual_seed(0)
+    gpt = nn.GPT(11, 8, n_layer=2, n_head=2, n_embd=8)
+    ids = np.random.default_rng(1).integers(0, 11, (3, 6))
+    maps = gpt.attention_weights(ids)
+    assert maps.shape == (2, 3, 2, 6, 6)
+    np.testing.assert_allclose(maps.sum(-1), 1.0, rtol=1e-5)
+    assert np.all(np.triu(maps, 1) == 0)  # no look at the future
+    assert gpt.training  # the mode is left as it was

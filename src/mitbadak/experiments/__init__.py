@@ -46,6 +46,8 @@ EXPERIMENTS: dict[str, str] = {
     "filters": "mitbadak.experiments.filters",
     "language-model": "mitbadak.experiments.language_model",
     "word2vec": "mitbadak.experiments.word2vec",
+    "attention-maps": "mitbadak.experiments.attention_maps",
+    "transformer-vs-lstm": "mitbadak.experiments.transformer_vs_lstm",
 }
 
 

@@ -250,6 +250,30 @@ class GPT(Module):
         logits = F.linear(_rows(x), F.transpose(self.tok_emb.weight))  # tied: x @ W_tok^T
         return F.reshape(logits, *ids.shape, self.vocab_size)
 
+    def attention_weights(self, idx: Any) -> np.ndarray:
+        """Every head's attention weights over the tokens ``idx`` (N, T), for drawing: an
+        array (n_layer, N, n_head, T, T) whose [l, n, h, i, j] is how much position i of
+        sample n looks at position j in head h of layer l (0 for j > i: causal). Eval mode,
+        no graph; the mode is left as it was."""
+        ids = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
+        self(ids[:, :1])  # the same checks as the forward pass, on a cheap prefix
+        was_training, maps = self.training, []
+        self.eval()
+        try:
+            with no_grad():
+                t = ids.shape[1]
+                x = self.tok_emb(ids) + self.pos_emb.weight[:t]
+                for block in self.blocks:
+                    assert isinstance(block, TransformerBlock)
+                    h = block.ln1(x)
+                    _, weights = block.attn(h, h, h, average_attn_weights=False,
+                                            is_causal=block.causal)
+                    maps.append(weights.data)
+                    x = block(x)
+        finally:
+            self.train(was_training)
+        return np.stack(maps)
+
     def generate(self, idx: Any, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None,
                  generator: np.random.Generator | None = None) -> np.ndarray:
