@@ -170,7 +170,7 @@ class LayerNormFunction(Function):
         x2 = x.reshape(rows, d)
         mu = sum_columns(x2) / d
         x_hat = x2 - mu[:, None]
-        var = sum_columns(x_hat * x_hat) / d
+        var = np.einsum("ij,ij->i", x_hat, x_hat) / d  # row sums of squares, no temporary
         self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
         x_hat *= self.inv_std[:, None]
         self.x_hat = x_hat
@@ -183,21 +183,25 @@ class LayerNormFunction(Function):
         return y.reshape(x.shape)
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        x_hat, d, shape = self.x_hat, self.features, gy.shape
+        x_hat, d, gamma = self.x_hat, self.features, self.gamma
         gy2 = gy.reshape(x_hat.shape)
-        grads: list[np.ndarray | None] = []
+        gy_x_hat = gy2 * x_hat
+        grads: list[np.ndarray | None] = [None]
         if self.needs_input_grad[0]:
-            g = gy2 * self.gamma if self.gamma is not None else gy2.copy()
-            mean_g = sum_columns(g) / d
-            mean_gx = sum_columns(g * x_hat) / d
-            g -= mean_g[:, None]
-            g -= x_hat * mean_gx[:, None]
-            g *= self.inv_std[:, None]
-            grads.append(g.reshape(shape))
-        else:
-            grads.append(None)
+            # the row means of dx_hat = gy * gamma and of dx_hat * x_hat, as matrix-vector
+            # products with gamma (no (rows, D) temporary for dx_hat * x_hat)
+            if gamma is None:
+                dx = gy2.copy()
+                mean_g, mean_gx = sum_columns(gy2) / d, sum_columns(gy_x_hat) / d
+            else:
+                dx = gy2 * gamma
+                mean_g, mean_gx = (gy2 @ gamma) / d, (gy_x_hat @ gamma) / d
+            dx -= mean_g[:, None]
+            dx -= x_hat * mean_gx[:, None]
+            dx *= self.inv_std[:, None]
+            grads[0] = dx.reshape(gy.shape)
         if self.has_weight:
-            grads.append(sum_rows(gy2 * x_hat).reshape(self.param_shape))
+            grads.append(sum_rows(gy_x_hat).reshape(self.param_shape))
         if self.has_bias:
             grads.append(sum_rows(gy2).reshape(self.param_shape))
         return tuple(grads)
