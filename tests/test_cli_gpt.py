@@ -89,3 +89,12 @@ def test_warmup_cosine_schedule():
     assert restored.get_last_lr() == schedule.get_last_lr()
     with pytest.raises(ValueError, match="fewer than total_steps"):
         optim.lr_scheduler.WarmupCosineLR(opt, 5, 5)
+
+
+def test_a_gpt_setting_is_refused_for_the_lstm_and_a_bad_size_is_one_line(text_file, capsys):
+    assert main(["train", "--text", str(text_file), "--model", "lstm", "--heads", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--heads: not a setting of --model lstm" in err and len(err.strip().splitlines()) == 1
+    assert main(["train", "--text", str(text_file), *TINY, "--heads", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "embed_dim 16 is not divisible by num_heads 3" in err and "Traceback" not in err
