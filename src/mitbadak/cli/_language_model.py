@@ -64,7 +64,7 @@ def new_settings(args: argparse.Namespace) -> dict[str, Any]:
                          f"{', '.join(CORPORA)}, or --text FILE)")
     if args.dataset is not None and args.text is not None:
         raise UsageError("--dataset and --text: give one (a shipped corpus, or your file)")
-    if args.text is not None and not os.path.isfile(args.text):
+    if args.text is not None and not os.path.exists(args.text):
         raise UsageError(f"--text {args.text}: no such file")
     arch = architecture(model)
     settings = {**COMMON, **arch.settings, "model": model, "weight_decay_on": "weights"}
@@ -115,15 +115,19 @@ def load(settings: dict[str, Any], saved_vocabulary: dict[str, Any] | None = Non
 
 
 def build_model(settings: dict[str, Any], vocab_size: int) -> Any:
-    """The model the settings describe (seeded by the caller), built through the registry."""
-    from mitbadak.training.registry import build_model as build
+    """The model the settings describe (seeded by the caller), from its registry entry."""
+    from mitbadak.training.registry import describe
 
     arch = architecture(settings["model"])
     assert arch.arguments is not None  # every "tokens" architecture has them
+    arguments = arch.arguments(settings, vocab_size)
     try:
-        return build({"type": arch.name, **arch.arguments(settings, vocab_size)})
+        return arch.cls(**arguments)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    except MemoryError:
+        raise UsageError(f"a {describe({'type': arch.name, **arguments})} is too large for "
+                         "this machine's memory: choose a smaller --hidden or --layers") from None
 
 
 def title(settings: dict[str, Any]) -> str:

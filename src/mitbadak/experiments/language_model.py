@@ -40,7 +40,7 @@ FULL: dict[str, Any] = {
     "batch_size": 32, "lr": 0.002, "max_norm": 1.0, "epochs": 3}
 QUICK: dict[str, Any] = {
     "characters": 30_000, "hidden": 48, "layers": 2, "dropout": 0.1, "seq_len": 32,
-    "batch_size": 16, "lr": 0.005, "max_norm": 1.0, "epochs": 2}
+    "batch_size": 16, "lr": 0.03, "max_norm": 1.0, "epochs": 2}
 PROMPT = "ROMEO:"
 TEMPERATURES = (0.5, 0.8, 1.0)
 SAMPLE_LENGTH, QUICK_SAMPLE_LENGTH = 300, 80
