@@ -5,7 +5,9 @@ vocabulary 65 (tinyshakespeare's characters), batch 32, AdamW (lr 1e-3, weight d
 matrices), tanh GELU, tied head. Both frameworks train on the same random token windows; they
 take turns, round after round, and we report the median seconds per step of each and the
 median of the per-round ratios mitbadak/torch in steps per second (> 1: mitbadak is faster).
-On a shared 2-core machine only such same-run ratios mean anything.
+On a shared 2-core machine only such same-run ratios mean anything; on an overloaded one,
+multi-threaded BLAS stalls (each GEMM waits for a preempted thread), so compare there with
+OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 for both.
 
 Run: make bench   (or: python benchmarks/bench_gpt.py [--rounds 7] [--steps 2])
 """

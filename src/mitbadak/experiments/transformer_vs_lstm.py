@@ -11,6 +11,8 @@ last 10%), in nats per character; the time spent measuring is not counted.
 The comparison is one machine's, at one size and one budget: the LSTM reads a stream
 and carries its state, so its context is unbounded but squeezed into one vector; the GPT
 looks at the last 128 characters directly, and computes all positions of a window at once.
+The GPT's cosine is planned over ``steps`` (an estimate of the steps the budget allows);
+past them its lr stays at 0.
 
 ``quick`` trains two tiny models for a few seconds each, to show the machinery.
 """
@@ -36,7 +38,7 @@ FULL: dict[str, Any] = {
     "batch_size": 32,
     "lstm": {"hidden": 224, "layers": 2, "dropout": 0.1, "seq_len": 100, "lr": 2e-3},
     "gpt": {"n_layer": 4, "n_head": 4, "n_embd": 128, "block_size": 128, "lr": 2e-3,
-            "warmup": 100, "steps": 1500}}
+            "warmup": 100, "steps": 600}}  # the cosine's length: about 300 s of steps here
 QUICK: dict[str, Any] = {
     "characters": 40_000, "seconds": 2.0, "eval_every": 0.5, "valid_batches": 2,
     "batch_size": 8,
