@@ -73,8 +73,9 @@ def test_bad_input_names_the_problem():
     x = rand((N, T, E), 0)
     with pytest.raises(ValueError, match="not divisible"):
         nn.MultiheadAttention(6, 4)
-    with pytest.raises(ValueError, match=r"query must have shape \(N, L, E\) with E = 8"):
+    with pytest.raises(ValueError, match=r"query must have shape \(N, L, E\) with E = 8") as error:
         mha(x[..., :4], x, x)
+    assert "\n" not in str(error.value)  # one line, though the layer's repr spans several
     with pytest.raises(ValueError, match="attn_mask must have shape"):
         mha(x, x, x, attn_mask=np.zeros((T, T + 1), bool))
     with pytest.raises(ValueError, match="key_padding_mask must have shape"):

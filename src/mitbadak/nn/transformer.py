@@ -79,7 +79,7 @@ class MultiheadAttention(Module):
         for name, t in (("query", query), ("key", key), ("value", value)):
             if t.ndim != 3 or t.shape[-1] != e:
                 layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
-                raise ValueError(f"{self!r}: {name} must have shape {layout} with E = {e}, "
+                raise ValueError(f"{self._name}: {name} must have shape {layout} with E = {e}, "
                                  f"got {tuple(t.shape)}")
         n, length, source = query.shape[0], query.shape[1], key.shape[1]
         if self_attention:  # one (E, 3E) product for all three projections
@@ -92,7 +92,7 @@ class MultiheadAttention(Module):
                        for i, t in enumerate((query, key, value)))
         mask = self._mask(attn_mask, key_padding_mask, n, length, source)
         if is_causal and mask is not None:
-            raise ValueError(f"{self!r}: is_causal=True with attn_mask or key_padding_mask: "
+            raise ValueError(f"{self._name}: is_causal=True with attn_mask or key_padding_mask: "
                              "put the causal mask into attn_mask instead")
         p = self.dropout if self.training else 0.0
         if need_weights:
@@ -109,6 +109,11 @@ class MultiheadAttention(Module):
             return out, None
         return out, (F.mean(weights, 1) if average_attn_weights else weights)
 
+    @property
+    def _name(self) -> str:
+        """The layer in one line, for error messages (its repr spans several)."""
+        return f"MultiheadAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads})"
+
     def _heads(self, projected: Tensor, n: int, t: int, parts: int) -> list[Tensor]:
         """(N * T, parts * E) -> ``parts`` tensors (N, h, T, d): split E into h heads of d."""
         split = F.transpose(F.reshape(projected, n, t, parts, self.num_heads, self.head_dim),
@@ -122,11 +127,11 @@ class MultiheadAttention(Module):
         mask = None
         if attn_mask is not None:
             mask = _to_additive(np.asarray(attn_mask.data if isinstance(attn_mask, Tensor)
-                                           else attn_mask), dtype, f"{self!r}: attn_mask")
+                                           else attn_mask), dtype, f"{self._name}: attn_mask")
             if mask.shape == (n * self.num_heads, length, source):
                 mask = mask.reshape(n, self.num_heads, length, source)
             elif mask.shape != (length, source):
-                raise ValueError(f"{self!r}: attn_mask must have shape (L, S) = "
+                raise ValueError(f"{self._name}: attn_mask must have shape (L, S) = "
                                  f"({length}, {source}) or (N * num_heads, L, S) = "
                                  f"({n * self.num_heads}, {length}, {source}), "
                                  f"got {mask.shape}")
@@ -134,9 +139,9 @@ class MultiheadAttention(Module):
             pad = _to_additive(np.asarray(key_padding_mask.data
                                           if isinstance(key_padding_mask, Tensor)
                                           else key_padding_mask), dtype,
-                               f"{self!r}: key_padding_mask")
+                               f"{self._name}: key_padding_mask")
             if pad.shape != (n, source):
-                raise ValueError(f"{self!r}: key_padding_mask must have shape (N, S) = "
+                raise ValueError(f"{self._name}: key_padding_mask must have shape (N, S) = "
                                  f"({n}, {source}), got {pad.shape}")
             pad = pad[:, None, None, :]
             mask = pad if mask is None else mask + pad
@@ -238,7 +243,7 @@ class GPT(Module):
     def forward(self, idx: Any) -> Tensor:
         ids = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
         if ids.ndim != 2 or ids.dtype.kind not in "iu":
-            raise ValueError(f"{self!r}: expected integer token ids of shape (N, T), got "
+            raise ValueError(f"GPT: expected integer token ids of shape (N, T), got "
                              f"{ids.dtype} {ids.shape}")
         t = ids.shape[1]
         if not 0 < t <= self.block_size:
