@@ -25,6 +25,7 @@ bench:
 	@$(INSTALL)
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_lstm.py
+	$(PY) benchmarks/bench_gpt.py
 
 figures:
 	@$(INSTALL)

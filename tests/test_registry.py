@@ -10,7 +10,8 @@ from mitbadak.training.registry import ARCHITECTURES, architecture, build_model,
 
 
 def test_each_entry_names_class_input_kind_cli_name_and_epochs():
-    assert list(ARCHITECTURES) == ["MLP", "SimpleConvNet", "DeepConvNet", "LSTMLanguageModel"]
+    assert list(ARCHITECTURES) == ["MLP", "SimpleConvNet", "DeepConvNet", "LSTMLanguageModel",
+                                  "GPT"]
     mlp = ARCHITECTURES["MLP"]
     assert (mlp.cls, mlp.input, mlp.cli_name, mlp.epochs["digits"]) == (nn.MLP, "flat", "mlp", 40)
     assert ARCHITECTURES["DeepConvNet"].input == "image"

@@ -68,6 +68,9 @@ def new_settings(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(f"--text {args.text}: no such file")
     arch = architecture(model)
     settings = {**COMMON, **arch.settings, "model": model, "weight_decay_on": "weights"}
+    foreign = [_flag(k) for k in FLAGS if k not in settings and getattr(args, k, None) is not None]
+    if foreign:  # another language model's setting (--heads of a GPT for an LSTM)
+        raise UsageError(f"{', '.join(foreign)}: not a setting of --model {model}")
     settings.update({k: v for k in settings if (v := getattr(args, k, None)) is not None})
     if isinstance(settings["hidden"], list):
         if len(settings["hidden"]) != 1:

@@ -96,6 +96,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help=f"{lm.TASK}: time steps per batch, the truncated-BPTT length: "
                              "the gradient flows back T steps, the state runs on (default: "
                              "100)")
+    parser.add_argument("--heads", type=_positive_int, metavar="H",
+                        help=f"{lm.TASK} --model gpt: attention heads, which divide --hidden "
+                             "(default: 4)")
+    parser.add_argument("--warmup", type=_positive_int, metavar="STEPS",
+                        help=f"{lm.TASK} --model gpt: optimizer steps of linear lr warm-up "
+                             "before the cosine decay (default: 100)")
     parser.add_argument("--clip", dest="max_norm", type=_positive, metavar="NORM",
                         help=f"{lm.TASK}: clip the gradients' global norm to NORM before each "
                              "update (default: 1)")
@@ -237,7 +243,7 @@ def _language_model_trainer(settings: dict[str, Any], args: argparse.Namespace, 
     data = lm.load(settings, None if resumed is None else resumed.meta.get("vocabulary"))
     mb.manual_seed(settings["seed"])
     model = lm.build_model(settings, len(data.vocabulary))
-    optimizer, scheduler = _optimizer(settings, model)
+    optimizer, scheduler = _optimizer(settings, model, len(data.train))
     return Trainer(model, optimizer, data.train, data.valid, scheduler=scheduler, out_dir=out,
                    quiet=args.quiet, train_eval_data=data.train_eval, metric="perplexity",
                    max_norm=settings["max_norm"],
@@ -289,6 +295,11 @@ def _replan_cosine(scheduler: Any, done: int, planned: int, epochs: int,
     cosine starts from its first learning rate again: a warm restart (SGDR, Loshchilov and
     Hutter 2016). (Keeping the old cosine would run the next epoch at lr 0 and then climb.)"""
     start = first_lrs if done >= planned else scheduler.get_last_lr()
+    if hasattr(scheduler, "warmup_steps"):  # WarmupCosineLR, in steps: no second warm-up
+        steps = (epochs - done) * (scheduler.total_steps // planned)
+        scheduler.load_state_dict({**scheduler.state_dict(), "base_lrs": start,
+                                   "warmup_steps": 0, "total_steps": steps, "last_epoch": 0})
+        return
     scheduler.load_state_dict({**scheduler.state_dict(), "base_lrs": start,
                                "T_max": epochs - done, "last_epoch": 0})
 
@@ -453,14 +464,17 @@ def _build(settings: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[Any,
     return (model, *_optimizer(settings, model))
 
 
-def _optimizer(settings: dict[str, Any], model: Any) -> tuple[Any, Any]:
+def _optimizer(settings: dict[str, Any], model: Any,
+               steps_per_epoch: int | None = None) -> tuple[Any, Any]:
     """The optimizer and scheduler (or None) that ``settings`` describe, over ``model``.
+    A cosine schedule with ``warmup`` steps (a GPT's settings) is `WarmupCosineLR` over the
+    run's optimizer steps (the warm-up at most all steps but the last).
 
     Weight decay follows `optim.param_groups`: the weights are decayed, biases and
     BatchNorm's gamma and beta are not. Runs saved before that policy (their settings lack
     ``weight_decay_on``) decayed every parameter, and resume as they ran."""
     from mitbadak.optim import OPTIMIZERS, param_groups
-    from mitbadak.optim.lr_scheduler import CosineAnnealingLR
+    from mitbadak.optim.lr_scheduler import CosineAnnealingLR, WarmupCosineLR
 
     options: dict[str, Any] = {} if settings["lr"] is None else {"lr": settings["lr"]}
     if settings.get("weight_decay_on", "all") == "weights":
@@ -469,6 +483,9 @@ def _optimizer(settings: dict[str, Any], model: Any) -> tuple[Any, Any]:
         params, options["weight_decay"] = model.parameters(), settings["weight_decay"]
     optimizer = OPTIMIZERS[settings["optimizer"]](params, **options)
     cosine = settings["schedule"] == "cosine"
+    if cosine and settings.get("warmup") and steps_per_epoch:
+        total = settings["epochs"] * steps_per_epoch
+        return optimizer, WarmupCosineLR(optimizer, min(settings["warmup"], total - 1), total)
     return optimizer, CosineAnnealingLR(optimizer, settings["epochs"]) if cosine else None
 
 

@@ -49,6 +49,8 @@ EXPERIMENTS: dict[str, str] = {
     "rnn-gradients": "mitbadak.experiments.rnn_gradients",
     "seq2seq": "mitbadak.experiments.seq2seq",
     "attention": "mitbadak.experiments.attention",
+    "attention-maps": "mitbadak.experiments.attention_maps",
+    "transformer-vs-lstm": "mitbadak.experiments.transformer_vs_lstm",
 }
 
 

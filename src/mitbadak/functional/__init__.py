@@ -75,3 +75,8 @@ from mitbadak.functional.attention import (  # noqa: E402  (issue 17: the Transf
 )
 
 __all__ += ["attention_with_weights", "scaled_dot_product_attention"]
+
+from mitbadak.functional.activation import gelu  # noqa: E402
+from mitbadak.functional.normalization import layer_norm  # noqa: E402
+
+__all__ += ["gelu", "layer_norm"]

@@ -175,3 +175,71 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     check_floating("log_softmax", x)
     return LogSoftmax.apply(x, axis=axis)
+
+
+# ------------------------------------------------------------------ GELU (issue 17: GPT)
+from mitbadak.functional.special import erf  # noqa: E402  (NumPy has none; only GELU uses it)
+
+SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))
+
+class GELUFunction(Function):
+    """GELU (Hendrycks & Gimpel 2016), the Transformer's activation: x weighted by how likely
+    a standard normal is below it.
+
+    ``approximate="none"``: y = x * Phi(x),  Phi(x) = (1 + erf(x / sqrt 2)) / 2,
+                            dy/dx = Phi(x) + x * phi(x),  phi(x) = e^(-x^2/2) / sqrt(2 pi).
+    ``approximate="tanh"`` (GPT-2's form, cheaper: no erf):
+        y = x * (1 + t) / 2,  t = tanh(u),  u = sqrt(2/pi) * (x + 0.044715 x^3),
+        dy/dx = (1 + t) / 2 + x * (1 - t^2) / 2 * sqrt(2/pi) * (1 + 3 * 0.044715 x^2).
+    """
+
+    def __init__(self, approximate: str) -> None:
+        self.approximate = approximate
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        if self.approximate == "tanh":
+            u = x * x
+            u *= 0.044715
+            u += 1
+            u *= x
+            u *= np.asarray(SQRT_2_OVER_PI, x.dtype)
+            self.t = np.tanh(u, out=u)
+            y = self.t + 1
+            y *= 0.5
+        else:
+            y = erf(x * np.asarray(np.sqrt(0.5), x.dtype))
+            y += 1
+            y *= 0.5
+            self.phi_cdf = y.copy()
+        y *= x
+        return y
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        x = self.x
+        if self.approximate == "tanh":
+            t = self.t
+            inner = x * x
+            inner *= 3 * 0.044715
+            inner += 1
+            inner *= np.asarray(SQRT_2_OVER_PI, x.dtype)
+            inner *= 1 - t * t
+            inner *= x
+            inner += 1 + t
+            inner *= 0.5
+        else:
+            inner = np.exp(-0.5 * x * x)
+            inner *= np.asarray(1 / np.sqrt(2 * np.pi), x.dtype)
+            inner *= x
+            inner += self.phi_cdf
+        inner *= gy
+        return (inner,)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """GELU, exact (``"none"``, erf) or GPT-2's tanh approximation (``"tanh"``), as PyTorch."""
+    x = as_tensor(x)
+    check_floating("gelu", x)
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELUFunction.apply(x, approximate=approximate)

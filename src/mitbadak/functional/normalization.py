@@ -139,3 +139,89 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
     return BatchNormalization.apply(x, gamma, beta, running_mean=running_mean,
                                     running_var=running_var, training=training,
                                     momentum=momentum, eps=eps)
+
+
+# ---------------------------------------------------- Layer Normalization (issue 17: GPT)
+from mitbadak.functional._util import sum_columns  # noqa: E402  (the row means below)
+
+
+class LayerNormFunction(Function):
+    """Layer Normalization (Ba, Kiros & Hinton 2016), fused: each sample is normalised over
+    its last axes (its D features), not over the batch, so it needs no running statistics and
+    behaves the same in training and evaluation (the Transformer's normalisation):
+
+        mu, var = mean and (biased) variance of the row's D values,
+        x_hat = (x - mu) / sqrt(var + eps),   y = gamma * x_hat + beta.
+
+    The backward is batch norm's closed form with the roles of the axes swapped:
+    dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / sqrt(var + eps), with
+    dx_hat = gy * gamma and the means over the row; dgamma = sum(gy * x_hat), dbeta = sum(gy)
+    over the rows.
+    """
+
+    def __init__(self, param_shape: tuple[int, ...], eps: float, has_weight: bool,
+                 has_bias: bool) -> None:
+        self.param_shape, self.features, self.eps = param_shape, int(np.prod(param_shape)), eps
+        self.has_weight, self.has_bias = has_weight, has_bias
+
+    def forward(self, x: np.ndarray, *affine: np.ndarray) -> np.ndarray:
+        d = self.features
+        rows = x.size // d if d else 0
+        x2 = x.reshape(rows, d)
+        mu = sum_columns(x2) / d
+        x_hat = x2 - mu[:, None]
+        var = np.einsum("ij,ij->i", x_hat, x_hat) / d  # row sums of squares, no temporary
+        self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
+        x_hat *= self.inv_std[:, None]
+        self.x_hat = x_hat
+        gamma = affine[0].reshape(d) if self.has_weight else None
+        beta = affine[-1].reshape(d) if self.has_bias else None
+        self.gamma = gamma
+        y = x_hat * gamma if gamma is not None else x_hat.copy()
+        if beta is not None:
+            y += beta
+        return y.reshape(x.shape)
+
+    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        x_hat, d, gamma = self.x_hat, self.features, self.gamma
+        gy2 = gy.reshape(x_hat.shape)
+        gy_x_hat = gy2 * x_hat
+        grads: list[np.ndarray | None] = [None]
+        if self.needs_input_grad[0]:
+            # the row means of dx_hat = gy * gamma and of dx_hat * x_hat, as matrix-vector
+            # products with gamma (no (rows, D) temporary for dx_hat * x_hat)
+            if gamma is None:
+                dx = gy2.copy()
+                mean_g, mean_gx = sum_columns(gy2) / d, sum_columns(gy_x_hat) / d
+            else:
+                dx = gy2 * gamma
+                mean_g, mean_gx = (gy2 @ gamma) / d, (gy_x_hat @ gamma) / d
+            dx -= mean_g[:, None]
+            dx -= x_hat * mean_gx[:, None]
+            dx *= self.inv_std[:, None]
+            grads[0] = dx.reshape(gy.shape)
+        if self.has_weight:
+            grads.append(sum_rows(gy_x_hat).reshape(self.param_shape))
+        if self.has_bias:
+            grads.append(sum_rows(gy2).reshape(self.param_shape))
+        return tuple(grads)
+
+
+def layer_norm(x: Tensor, normalized_shape: int | tuple[int, ...],
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize ``x`` over its last ``len(normalized_shape)`` axes, as PyTorch's function of
+    the same name (see `LayerNormFunction`); ``weight`` (gamma) and ``bias`` (beta), when
+    given, have shape ``normalized_shape``."""
+    x = as_tensor(x)
+    check_floating("layer_norm", x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or x.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end in "
+                         f"normalized_shape {shape}")
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and v.shape != shape:
+            raise ValueError(f"layer_norm: {name} has shape {v.shape}, expected {shape}")
+    affine = [v for v in (weight, bias) if v is not None]
+    return LayerNormFunction.apply(x, *affine, param_shape=shape, eps=eps,
+                                   has_weight=weight is not None, has_bias=bias is not None)

@@ -67,3 +67,11 @@ __all__ += ["CBOW", "NegativeSamplingLoss", "SkipGram", "UnigramSampler",
 from mitbadak.nn.seq2seq import AttentionSeq2seq, PeekySeq2seq, Seq2seq  # noqa: E402
 
 __all__ += ["AttentionSeq2seq", "PeekySeq2seq", "Seq2seq"]
+from mitbadak.nn.activation import GELU  # noqa: E402  (issue 17: the Transformer)
+from mitbadak.nn.normalization import LayerNorm  # noqa: E402
+
+__all__ += ["GELU", "LayerNorm"]
+
+from mitbadak.nn.transformer import GPT, MultiheadAttention, TransformerBlock  # noqa: E402
+
+__all__ += ["GPT", "MultiheadAttention", "TransformerBlock"]

@@ -82,3 +82,20 @@ def get_activation(name: str) -> Module:
     if key not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[key]()
+
+
+class GELU(Module):
+    """x * Phi(x), Phi the standard normal's CDF; ``approximate="tanh"`` is GPT-2's form
+    (see `mitbadak.functional.activation.GELUFunction`)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"

@@ -80,3 +80,35 @@ class BatchNorm2d(_BatchNorm):
 
     input_ranks = (4,)
     input_layout = "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Layer normalization over the last axes ``normalized_shape`` of each sample (Ba et al.
+    2016), the Transformer's: no batch statistics, so training and evaluation agree, and a
+    batch of one is fine. ``gamma`` and ``beta`` (PyTorch's ``weight`` and ``bias``) have
+    shape ``normalized_shape``; ``bias=False`` leaves beta out, ``elementwise_affine=False``
+    both. See `mitbadak.functional.normalization.LayerNormFunction` for the formulas."""
+
+    gamma: Parameter | None
+    beta: Parameter | None
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True) -> None:
+        super().__init__()
+        shape = ((normalized_shape,) if isinstance(normalized_shape, int)
+                 else tuple(normalized_shape))
+        check_sizes("LayerNorm", **{f"normalized_shape[{i}]": n for i, n in enumerate(shape)})
+        if not shape:
+            raise ValueError("LayerNorm: normalized_shape must name at least one axis")
+        self.normalized_shape, self.eps = shape, eps
+        self.elementwise_affine = elementwise_affine
+        self.gamma = Parameter(np.ones(shape, np.float32)) if elementwise_affine else None
+        self.beta = (Parameter(np.zeros(shape, np.float32)) if elementwise_affine and bias
+                     else None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.gamma, self.beta, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -107,3 +107,43 @@ def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise ValueError(f"invalid {name}: {value!r} (must be an integer >= 1)")
     return int(value)
+
+
+class WarmupCosineLR(LRScheduler):
+    """Linear warm-up, then cosine decay: the Transformer's schedule (GPT-2, nanoGPT), counted
+    in optimizer steps, not epochs (``per_step``: the `Trainer` steps it after every batch).
+
+        step < warmup_steps:   lr = base_lr * (step + 1) / warmup_steps
+        then, with progress = (step - warmup_steps) / (total_steps - warmup_steps) (at most 1):
+                               lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * progress)) / 2
+
+    Adam's moment estimates are poor over the first steps; a small lr until they settle keeps
+    a freshly initialised Transformer from diverging. Past ``total_steps`` the lr stays at
+    eta_min. (PyTorch composes the same from ``LinearLR`` and ``CosineAnnealingLR`` inside
+    ``SequentialLR``.)
+    """
+
+    setting_names = ("warmup_steps", "total_steps", "eta_min")
+    per_step = True
+    warmup_steps: int
+    total_steps: int
+    eta_min: float
+
+    def __init__(self, optimizer: Optimizer, warmup_steps: int, total_steps: int,
+                 eta_min: float = 0.0) -> None:
+        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, Integral) \
+                or warmup_steps < 0:
+            raise ValueError(f"invalid warmup_steps: {warmup_steps!r} (must be an integer >= 0)")
+        self.warmup_steps = int(warmup_steps)
+        self.total_steps = _positive_int("total_steps", total_steps)
+        if self.warmup_steps >= self.total_steps:
+            raise ValueError(f"warmup_steps ({warmup_steps}) must be fewer than total_steps "
+                             f"({total_steps})")
+        self.eta_min = check_hyperparameter("eta_min", eta_min, 0.0)
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        if epoch < self.warmup_steps:
+            return base_lr * (epoch + 1) / self.warmup_steps
+        progress = min(1.0, (epoch - self.warmup_steps) / (self.total_steps - self.warmup_steps))
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * progress)) / 2

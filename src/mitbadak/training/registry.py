@@ -76,6 +76,18 @@ ARCHITECTURES: dict[str, Architecture] = {arch.name: arch for arch in (
                      "vocab_size": vocab_size, "embed_dim": s["hidden"],
                      "hidden_size": s["hidden"], "num_layers": s["layers"],
                      "dropout": s["dropout"], "tie_weights": True}),
+    # A small GPT on characters (issue 17): --hidden is n_embd, --layers n_layer, --seq-len
+    # block_size; AdamW with decay on matrices, warm-up then cosine over the steps, clipping.
+    Architecture("GPT", nn.GPT, "tokens", "gpt",
+                 {"tinyshakespeare": 6, "names": 10, "text": 10},
+                 settings={"hidden": 128, "layers": 4, "heads": 4, "dropout": 0.0,
+                           "seq_len": 128, "batch_size": 32, "optimizer": "adamw", "lr": 2e-3,
+                           "max_norm": 1.0, "weight_decay": 0.1, "schedule": "cosine",
+                           "warmup": 100},
+                 arguments=lambda s, vocab_size: {
+                     "vocab_size": vocab_size, "block_size": s["seq_len"],
+                     "n_layer": s["layers"], "n_head": s["heads"], "n_embd": s["hidden"],
+                     "dropout": s["dropout"]}),
 )}
 """The architectures, by class name (a checkpoint's ``"type"``)."""
 

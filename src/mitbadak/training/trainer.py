@@ -112,7 +112,8 @@ class Trainer:
     single sample, that batch is dropped; no other model drops anything. ``seed`` seeds the
     shuffling; None draws it from mitbadak's default generator, so ``mb.manual_seed`` fixes
     the whole run. ``out_dir``: where checkpoints and the history go (None: nowhere).
-    ``scheduler``: a learning-rate schedule of ``optimizer``, stepped after each epoch.
+    ``scheduler``: a learning-rate schedule of ``optimizer``, stepped after each epoch (after
+    each batch if it says ``per_step``, as `optim.lr_scheduler.WarmupCosineLR`).
     ``quiet``: no progress bar and no line per epoch. ``meta``: JSON-serialisable values
     stored in every checkpoint (e.g. the settings that built the model and optimizer).
     ``train_eval_samples``: how many training samples (the first ones) the per-epoch training
@@ -204,6 +205,8 @@ class Trainer:
         reset_state(self.model)  # a stateful model starts each epoch from zeros
         bar = None if self.quiet else _progress_bar(len(self.loader), f"epoch {number}/{epochs}")
         total_loss, correct, seen = 0.0, 0, 0
+        # a schedule of optimizer steps (warm-up then cosine) steps after every batch
+        per_step = self.scheduler if getattr(self.scheduler, "per_step", False) else None
         try:
             for iteration, (x, t) in enumerate(self.loader, 1):
                 try:
@@ -215,6 +218,8 @@ class Trainer:
                         f"of {len(self.loader)}; the weights were not updated with it"),
                         error.loss) from None
                 self.history.loss.append(value)
+                if per_step is not None:
+                    per_step.step()
                 if bar is not None:  # running figures, only for display
                     total_loss, seen = total_loss + value * len(t), seen + len(t)
                     correct += round(F.accuracy(logits, t) * len(t))
@@ -226,7 +231,7 @@ class Trainer:
             if bar is not None:
                 with _interrupts_held():  # a bar half closed prints tqdm's own traceback
                     bar.close()
-        if self.scheduler is not None:
+        if self.scheduler is not None and per_step is None:
             self.scheduler.step()
         train, test = self._evaluate(self.train_eval_data), self._evaluate(self.test_data)
         if not (math.isfinite(train[0]) and math.isfinite(test[0])):
