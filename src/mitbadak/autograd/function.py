@@ -51,12 +51,19 @@ class Function:
 
     1. write ``backward`` with operations that work on ndarrays *and* on tensors: Python's
        operators (``+ - * / ** @``, ``[...]``), the methods both have (``.T``, ``.reshape``,
-       ``.sum(axis, keepdims=True)``, ``.transpose(axes)``), and the functions of
-       `mitbadak.functional._util` that take either (``exp``, ``log``, ``where``,
-       ``broadcast_to``, ...); constants (masks, shapes, labels) stay arrays;
+       ``.sum(axis, keepdims=True)``, ``.transpose(axes)``), and, for anything else, another
+       op through ``mitbadak.functional._util.on_either(Op, *xs, **params)`` (NumPy's forward
+       on arrays, the recorded op on tensors: ``on_either(Exp, y)``, ``on_either(Where, 0,
+       v, cond=mask)``, ``on_either(BroadcastTo, g, shape=s)``); constants (masks, shapes,
+       labels) stay arrays, and in-place updates (``g *= y``) are fine (a tensor has no
+       ``*=``, so Python makes a new one);
     2. declare ``saved_tensors``: which attributes that ``backward`` reads hold an input
        (its index) or the output (``"output"``), e.g. ``saved_tensors = {"a": 0, "b": 1}`` for
-       Mul, ``{"y": "output"}`` for Exp, ``{}`` when backward reads none (Add, ReLU's mask).
+       Mul, ``{"y": "output"}`` for Exp, ``{}`` when backward reads only constants (Add,
+       ReLU's mask). A saved value that depends on the inputs but is neither (SquaredError's
+       y - t) must be recomputed in ``backward`` from declared ones: left an array, it acts
+       as a constant and the second derivative is silently wrong. Check the result with
+       ``mb.numerical.gradgradcheck``.
 
     In first order nothing changes: ``backward`` gets ``gy`` and its saved arrays, as always.
     Under ``create_graph`` the walk calls `backward_with_graph` instead, which hands the same
@@ -64,7 +71,7 @@ class Function:
     input's tensor; the output as a tensor made by this very node), on a copy of the node, so
     each derivative is written once and the derivative of the derivative flows back into the
     inputs. A fused kernel whose backward is not written with such operations may instead
-    branch on ``type(gy) is np.ndarray`` and, under ``create_graph``, return the result of a
+    branch on ``isinstance(gy, Tensor)`` and, under ``create_graph``, return the result of a
     Function of its own, with its own (twice differentiable) backward (SoftmaxWithLoss does).
     A node without ``saved_tensors`` still works in first order and raises one clear error
     under ``create_graph``; where a second derivative makes no sense, say why in
