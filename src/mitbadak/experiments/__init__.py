@@ -51,6 +51,8 @@ EXPERIMENTS: dict[str, str] = {
     "attention": "mitbadak.experiments.attention",
     "attention-maps": "mitbadak.experiments.attention_maps",
     "transformer-vs-lstm": "mitbadak.experiments.transformer_vs_lstm",
+    "newton": "mitbadak.experiments.newton",
+    "tanh-derivatives": "mitbadak.experiments.tanh_derivatives",
 }
 
 

@@ -67,6 +67,13 @@ __all__ += ["embedding"]
 __all__ += ["concatenate"]
 __all__ += ["perplexity"]
 
+from mitbadak.functional.elementwise import astype, cos, maximum, minimum, sin, where  # noqa: E402
+from mitbadak.functional.reduction import min  # noqa: E402
+from mitbadak.functional.shape import broadcast_to, sum_to  # noqa: E402
+
+__all__ += ["astype", "broadcast_to", "cos", "maximum", "min", "minimum", "sin", "sum_to",
+            "where"]
+
 _install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)
 
 from mitbadak.functional.attention import (  # noqa: E402  (issue 17: the Transformer)
