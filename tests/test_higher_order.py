@@ -123,6 +123,15 @@ def test_shape_ops(shape):
     check(lambda x: F.sum_to(x, (1,) * x.ndim), x)
 
 
+@settings(max_examples=8)
+@given(shapes, st.data())
+def test_concatenate(shape, data):
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    other = tuple(n + 1 if i == axis else n for i, n in enumerate(shape))
+    a, b = t64(rand(shape, 8)), t64(rand(other, 9))
+    check(lambda a, b: F.concatenate([a, b, a], axis=axis) * 1.5, a, b)
+
+
 def test_getitem_basic_and_repeated_indices():
     x = t64(rand((4, 3), 7))
     check(lambda x: x[1:3, ::2], x)
