@@ -33,7 +33,7 @@ from mitbadak.functional.activation import (
     tanh,
 )
 from mitbadak.functional.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
-from mitbadak.functional.conv import avg_pool2d, conv2d, max_pool2d
+from mitbadak.functional.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
 from mitbadak.functional.dropout import dropout
 from mitbadak.functional.elementwise import clip, exp, log, sqrt
 from mitbadak.functional.loss import (
@@ -55,6 +55,6 @@ __all__ = [
     "max", "max_pool2d", "mean", "mse_loss", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
     "softmax", "sqrt", "step", "sub", "sum", "sum_squared_error", "tanh", "transpose",
 ]
-__all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
+__all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits", "conv_transpose2d"]
 
 _install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)

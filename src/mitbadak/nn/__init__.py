@@ -5,7 +5,7 @@
 * ``activation``    `ReLU`, `Sigmoid`, `Tanh`, `LeakyReLU`, `Identity`, `Softmax`
 * ``container``     `Sequential`
 * ``normalization`` `BatchNorm1d`, `BatchNorm2d`
-* ``conv``          `Conv2d`, `MaxPool2d`, `AvgPool2d`, `Flatten` (chapter 7)
+* ``conv``          `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `Flatten` (chapter 7)
 * ``dropout``       `Dropout`
 * ``mlp``           `MLP` (the book's MultiLayerNetExtend) and `TwoLayerNet`
 * ``convnets``      `SimpleConvNet` (chapter 7) and `DeepConvNet` (chapter 8)
@@ -23,7 +23,7 @@ from mitbadak.nn.activation import (
     get_activation,
 )
 from mitbadak.nn.container import Sequential
-from mitbadak.nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
+from mitbadak.nn.conv import AvgPool2d, Conv2d, ConvTranspose2d, Flatten, MaxPool2d
 from mitbadak.nn.convnets import DeepConvNet, SimpleConvNet
 from mitbadak.nn.dropout import Dropout
 from mitbadak.nn.linear import Linear
@@ -38,3 +38,4 @@ __all__ = [
     "LeakyReLU", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "SimpleConvNet", "Softmax", "Summary", "Tanh", "TwoLayerNet", "get_activation", "summary",
 ]
+__all__ += ["ConvTranspose2d"]
