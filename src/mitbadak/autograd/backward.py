@@ -23,7 +23,7 @@ Nothing here imports `Tensor`: the walk only follows ``creator`` and ``inputs`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,35 +32,65 @@ if TYPE_CHECKING:
     from mitbadak.autograd.tensor import Tensor
 
 
-def run_backward(output: Tensor, gy: np.ndarray, retain_graph: bool, clock: int) -> None:
-    """Propagate ``gy`` = dL/d(output) from ``output``'s creator to every leaf.
+def run_backward(outputs: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool,
+                 clock: int, create_graph: bool = False,
+                 inputs: Sequence[Tensor] | None = None) -> list[Any] | None:
+    """Propagate ``grads`` = dL/d(outputs) from the outputs' creators to every leaf.
 
     ``pending[fn]`` is dL/d(fn's output) summed over the uses seen so far; ``waiting[fn]``
     the uses still to come. ``clock`` is the tensors' write clock now (see
     `Tensor.mark_modified`): a node that ran before a later write may have kept stale values.
     The graph is freed node by node as the walk passes, unless ``retain_graph``.
+
+    Two options serve higher-order gradients and ``mb.autograd.grad``:
+
+    * ``create_graph``: the gradients are tensors and each node runs `backward_with_graph`
+      (its own ``backward`` on tensors), so the walk itself is recorded as a new graph; the
+      walk keeps the old graph, which the new one refers to;
+    * ``inputs``: instead of accumulating into the leaves' ``.grad``, return dL/dx for each
+      of these tensors (None where nothing reaches it); only nodes on a way to them compute.
     """
-    root: Function = output.creator  # type: ignore[assignment]  # backward() checked it
-    waiting, oldest = count_consumers(root, clock)
+    roots = [y.creator for y in outputs if y.creator is not None]
+    waiting, oldest = count_consumers(roots, clock)
     if oldest < clock:  # some tensor was modified while this graph was alive
-        check_saved_values(output, list(waiting), oldest)
-    pending: dict[Function, np.ndarray] = {root: gy}
-    ready = [root]
+        check_saved_values(outputs, list(waiting), oldest)
+    pending: dict[Function, Any] = {}
+    sink = useful = capture = None
+    if inputs is not None:
+        sink, useful, capture = _targets(inputs, list(waiting))
+    for y, gy in zip(outputs, grads):
+        if y.creator is None:  # an output that is a leaf: its gradient is gy itself
+            if sink is not None and id(y) in sink:
+                _add(sink, id(y), gy)
+        else:
+            previous = pending.get(y.creator)
+            pending[y.creator] = gy if previous is None else previous + gy
+    ready = list({fn: None for fn in roots if not waiting[fn]})
     while ready:
         fn = ready.pop()
         g = pending.pop(fn, None)  # None: every use returned no gradient, so it is zero
-        gxs = fn.backward(g) if g is not None else (None,) * len(fn.needs_input_grad)
-        pass_back(fn, g, gxs, pending, waiting, ready)
+        if capture is not None and g is not None and fn in capture:  # a non-leaf input
+            for key in capture[fn]:
+                _add(sink, key, g)  # type: ignore[arg-type]
+        if g is None or (useful is not None and fn not in useful):
+            gxs: Sequence[Any] = (None,) * len(fn.needs_input_grad)
+        elif create_graph:
+            gxs = fn.backward_with_graph(g)
+        else:
+            gxs = fn.backward(g)
+        pass_back(fn, g, gxs, pending, waiting, ready, sink)
         if not retain_graph:
             fn.release()
+    return None if sink is None else list(sink.values())
 
 
-def pass_back(fn: Function, gy: np.ndarray | None, gxs: Sequence[np.ndarray | None],
-              pending: dict[Function, np.ndarray], waiting: dict[Function, int],
-              ready: list[Function]) -> None:
+def pass_back(fn: Function, gy: Any, gxs: Sequence[Any], pending: dict[Function, Any],
+              waiting: dict[Function, int], ready: list[Function],
+              sink: dict[int, Any] | None = None) -> None:
     """Hand dL/d(input) for each input of ``fn`` on: summed back to the input's shape (after
     broadcasting) and cast to its dtype, into ``pending`` for the node that made the input,
-    or into a leaf's ``.grad``; a node whose last use has reported becomes ready."""
+    or into a leaf's ``.grad`` (into ``sink``, if given, for the leaves it names); a node
+    whose last use has reported becomes ready."""
     for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):  # type: ignore[arg-type]
         if not needed:  # no gradient wanted; its creator was not counted either
             continue
@@ -72,8 +102,14 @@ def pass_back(fn: Function, gy: np.ndarray | None, gxs: Sequence[np.ndarray | No
             if gx.dtype is not data.dtype and gx.dtype != data.dtype:  # `is`: the fast check
                 gx = gx.astype(data.dtype)
             if creator is None:
-                accumulate_grad(x, gx, shared=gx is gy or gx.base is not None
-                                or (len(gxs) > 1 and _handed_twice(gx, gxs)))
+                if sink is not None:
+                    if id(x) in sink:
+                        _add(sink, id(x), gx)
+                elif type(gx) is not np.ndarray and hasattr(gx, "_data"):  # a Tensor
+                    x.grad = gx if x.grad is None else x.grad + gx  # create_graph: no in-place
+                else:
+                    accumulate_grad(x, gx, shared=gx is gy or gx.base is not None
+                                    or (len(gxs) > 1 and _handed_twice(gx, gxs)))
                 continue
             previous = pending.get(creator)
             pending[creator] = gx if previous is None else previous + gx
@@ -81,6 +117,42 @@ def pass_back(fn: Function, gy: np.ndarray | None, gxs: Sequence[np.ndarray | No
             waiting[creator] -= 1
             if not waiting[creator]:
                 ready.append(creator)
+
+
+def _add(sink: dict[int, Any], key: int, g: Any) -> None:
+    previous = sink[key]
+    sink[key] = g if previous is None else previous + g
+
+
+def _targets(inputs: Sequence[Tensor], nodes: list[Function]
+             ) -> tuple[dict[int, Any], set[Function], dict[Function, list[int]]]:
+    """For ``run_backward(inputs=...)``: the sink (one slot per input tensor), the nodes from
+    which an input can be reached (only they need to compute), and the nodes whose output is
+    an input (their incoming gradient is that input's)."""
+    sink: dict[int, Any] = {id(x): None for x in inputs}
+    capture: dict[Function, list[int]] = {}
+    for x in inputs:
+        if x.creator is not None:
+            capture.setdefault(x.creator, []).append(id(x))
+    useful: set[Function] = set()
+    done: set[Function] = set()
+    for start in nodes:  # depth first, a node after everything below it
+        stack = [(start, False)]
+        while stack:
+            fn, expanded = stack.pop()
+            if fn in done:
+                continue
+            below = [x.creator for x, needed in zip(fn.inputs, fn.needs_input_grad)  # type: ignore[arg-type]
+                     if needed and x.creator is not None]
+            if not expanded:
+                stack.append((fn, True))
+                stack.extend((c, False) for c in below if c not in done)
+                continue
+            done.add(fn)
+            if any(needed and (id(x) in sink or x.creator in useful)
+                   for x, needed in zip(fn.inputs, fn.needs_input_grad)):  # type: ignore[arg-type]
+                useful.add(fn)
+    return sink, useful, capture
 
 
 def accumulate_grad(x: Tensor, gx: np.ndarray, shared: bool) -> None:
@@ -97,12 +169,12 @@ def accumulate_grad(x: Tensor, gx: np.ndarray, shared: bool) -> None:
         x.grad = gx if type(gx) is np.ndarray else np.asarray(gx)  # 0-d: an array
 
 
-def count_consumers(root: Function, clock: int) -> tuple[dict[Function, int], int]:
-    """For every node reachable from ``root`` through inputs that need a gradient: how many
+def count_consumers(roots: Sequence[Function], clock: int) -> tuple[dict[Function, int], int]:
+    """For every node reachable from ``roots`` through inputs that need a gradient: how many
     such inputs of other nodes it produced; and the oldest write clock the nodes saw (at most
     ``clock``)."""
-    consumers = {root: 0}
-    stack = [root]
+    consumers = {root: 0 for root in roots}
+    stack = list(consumers)
     oldest = clock
     while stack:
         fn = stack.pop()
@@ -126,13 +198,15 @@ def count_consumers(root: Function, clock: int) -> tuple[dict[Function, int], in
     return consumers, oldest
 
 
-def check_saved_values(output: Tensor, nodes: Sequence[Function], oldest: int) -> None:
+def check_saved_values(outputs: Sequence[Tensor], nodes: Sequence[Function],
+                       oldest: int) -> None:
     """Raise if a node kept (as an attribute) an array sharing memory with a tensor of the
     graph, its inputs or the output, that was marked modified after the node ran: its backward
     would read the changed values. Runs only when some tensor was marked during the graph's
     life, so the usual training step pays one comparison per node."""
     tensors = {id(x): x for fn in nodes for x in fn.inputs}  # type: ignore[union-attr]
-    tensors[id(output)] = output
+    for output in outputs:
+        tensors[id(output)] = output
     changed = [x for x in tensors.values() if getattr(x, "_modified_at", 0) > oldest]
     for fn in nodes:
         kept = [v for v in vars(fn).values() if isinstance(v, np.ndarray)]

@@ -44,11 +44,38 @@ class Function:
 
     ``self.needs_input_grad`` (a tuple of bools, one per input) lets a backward skip work for
     inputs that do not require a gradient.
+
+    **Higher-order gradients** (``backward(create_graph=True)``, ``mb.autograd.grad``). To be
+    differentiated again, a node's backward must run on tensors, so that its own operations are
+    recorded. A Function opts in in two steps:
+
+    1. write ``backward`` with operations that work on ndarrays *and* on tensors: Python's
+       operators (``+ - * / ** @``, ``[...]``), the methods both have (``.T``, ``.reshape``,
+       ``.sum(axis, keepdims=True)``, ``.transpose(axes)``), and the functions of
+       `mitbadak.functional._util` that take either (``exp``, ``log``, ``where``,
+       ``broadcast_to``, ...); constants (masks, shapes, labels) stay arrays;
+    2. declare ``saved_tensors``: which attributes that ``backward`` reads hold an input
+       (its index) or the output (``"output"``), e.g. ``saved_tensors = {"a": 0, "b": 1}`` for
+       Mul, ``{"y": "output"}`` for Exp, ``{}`` when backward reads none (Add, ReLU's mask).
+
+    In first order nothing changes: ``backward`` gets ``gy`` and its saved arrays, as always.
+    Under ``create_graph`` the walk calls `backward_with_graph` instead, which hands the same
+    ``backward`` ``gy`` as a tensor and those attributes as the tensors they came from (an
+    input's tensor; the output as a tensor made by this very node), on a copy of the node, so
+    each derivative is written once and the derivative of the derivative flows back into the
+    inputs. A fused kernel whose backward is not written with such operations may instead
+    branch on ``type(gy) is np.ndarray`` and, under ``create_graph``, return the result of a
+    Function of its own, with its own (twice differentiable) backward (SoftmaxWithLoss does).
+    A node without ``saved_tensors`` still works in first order and raises one clear error
+    under ``create_graph``; where a second derivative makes no sense, say why in
+    ``not_twice_differentiable`` (Step does).
     """
 
     inputs: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     clock: int  # the tensors' write clock when this node ran (see Tensor.mark_modified)
+    saved_tensors: dict[str, int | str] | None = None  # see "Higher-order gradients" above
+    not_twice_differentiable: str | None = None  # why not, for the error message
 
     if TYPE_CHECKING:  # each subclass names its own inputs: forward(self, x, W, b), ...
         forward: Callable[..., np.ndarray]
@@ -77,6 +104,25 @@ class Function:
                 fn.inputs, fn.needs_input_grad, fn.clock = inputs, needs, _tensor._write_clock
                 return Tensor._wrap(y, fn)
         return Tensor._wrap(y)
+
+    def backward_with_graph(self, gy: Tensor) -> tuple[Tensor | None, ...]:
+        """``backward`` run on tensors, recording its operations (for ``create_graph=True``):
+        on a copy of this node whose ``saved_tensors`` attributes are the input and output
+        tensors instead of their arrays (see the class docstring)."""
+        saved = self.saved_tensors
+        if saved is None or self.not_twice_differentiable:
+            why = self.not_twice_differentiable or (
+                "its backward works on arrays only (to opt in, write it with operations that "
+                "take tensors too and declare saved_tensors: see mitbadak.autograd.Function)")
+            raise RuntimeError(f"{self.name} is not twice differentiable: {why}")
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        for name, source in saved.items():
+            view.__dict__[name] = (self.inputs[source] if type(source) is int  # type: ignore[index]
+                                   else Tensor._wrap(self.__dict__[name], self))
+        gxs = view.backward(gy)
+        return tuple([g if g is None or isinstance(g, Tensor) else Tensor._wrap(np.asarray(g))
+                      for g in gxs])
 
     def release(self) -> None:
         """Forget inputs and saved arrays once the backward pass no longer needs them."""

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mitbadak.autograd.backward import run_backward
+from mitbadak.autograd.grad_mode import enable_grad
 
 if TYPE_CHECKING:
     from mitbadak.autograd.function import Function
@@ -99,7 +100,7 @@ class Tensor:
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         self._data: np.ndarray = _as_array(data, dtype)
-        self.grad: np.ndarray | None = None
+        self.grad: np.ndarray | None = None  # a Tensor after backward(create_graph=True)
         self.creator: Function | None = None
         self.requires_grad = False
         if requires_grad:
@@ -242,34 +243,30 @@ class Tensor:
         return float(self.item())
 
     # ------------------------------------------------------------------------ backward pass
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Compute dL/dx for every leaf x that requires a gradient, accumulating into ``x.grad``.
 
         ``grad`` is dL/dself; it may be omitted only for a scalar (it is then 1). The graph is
         freed afterwards unless ``retain_graph=True``; calling backward through a freed graph
         raises instead of silently adding the gradients a second time.
+
+        ``create_graph=True`` records the backward pass itself, so that the gradients can be
+        differentiated again (higher-order derivatives, as PyTorch): ``x.grad`` is then a
+        Tensor with its own graph (otherwise an ndarray, as always), and the graph is kept
+        (``retain_graph`` defaults to ``create_graph``; the new graph refers to the old one).
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward() called on a tensor that does not require grad: create the inputs "
-                "with requires_grad=True (and not inside mb.no_grad())"
-            )
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without `grad` needs a scalar, but this tensor has shape "
-                    f"{self.shape}; pass grad=np.ones({self.shape}) (dL/d of this tensor) or "
-                    "reduce it first, e.g. y.sum().backward()"
-                )
-            gy = np.array(1, dtype=self.dtype).reshape(self.shape)  # dL/dL = 1
-        else:
-            gy = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-            if gy.shape != self.shape:
-                raise ValueError(f"grad has shape {gy.shape} but the tensor has shape {self.shape}")
+        if retain_graph is None:
+            retain_graph = create_graph
+        gy = initial_grad(self, grad, create_graph, "backward()")
         if self.creator is None:
             self.grad = gy if self.grad is None else self.grad + gy
             return
-        run_backward(self, gy, retain_graph, _write_clock)
+        if create_graph:
+            with enable_grad():
+                run_backward([self], [gy], True, _write_clock, create_graph=True)
+        else:
+            run_backward([self], [gy], retain_graph, _write_clock)
 
     # ------------------------------------------------------------- operators and array methods
     # ``+ - * / ** @``, unary ``-``, indexing, ``.T``, ``transpose``, ``reshape``, ``sum``,
@@ -307,6 +304,15 @@ class Tensor:
         def sqrt(self) -> Tensor: ...
         def clip(self, min: float | None = None,  # noqa: A002
                  max: float | None = None) -> Tensor: ...  # noqa: A002
+        def min(self, axis: int | tuple[int, ...] | None = None,
+                keepdims: bool = False) -> Tensor: ...
+        def sin(self) -> Tensor: ...
+        def cos(self) -> Tensor: ...
+        def minimum(self, other: Any) -> Tensor: ...
+        def maximum(self, other: Any) -> Tensor: ...
+        def broadcast_to(self, *shape: int | Sequence[int]) -> Tensor: ...
+        def sum_to_size(self, *shape: int | Sequence[int]) -> Tensor: ...
+        def astype(self, dtype: Any) -> Tensor: ...
 
 
     # Comparisons give boolean tensors and take no gradient.
@@ -332,6 +338,35 @@ class Tensor:
 
     def argmax(self, axis: int | None = None) -> np.ndarray | np.integer:
         return self.data.argmax(axis=axis)
+
+
+def initial_grad(y: Tensor, grad: Any, create_graph: bool, caller: str) -> Any:
+    """dL/dy to start a backward walk from ``y``: ``grad`` (checked against ``y``'s shape, in
+    ``y``'s dtype) or, for a scalar, 1; a Tensor under ``create_graph`` (``grad`` itself if it
+    is one of ``y``'s dtype, so that it stays differentiable), else an ndarray."""
+    if not y.requires_grad:
+        raise RuntimeError(
+            f"{caller} called on a tensor that does not require grad: create the inputs "
+            "with requires_grad=True (and not inside mb.no_grad())"
+        )
+    if grad is None:
+        if y.data.size != 1:
+            raise RuntimeError(
+                f"{caller} without a gradient needs a scalar, but this tensor has shape "
+                f"{y.shape}; pass grad=np.ones({y.shape}) (dL/d of this tensor) or "
+                "reduce it first, e.g. y.sum().backward()"
+            )
+        gy = np.array(1, dtype=y.dtype).reshape(y.shape)  # dL/dL = 1
+    else:
+        if create_graph and isinstance(grad, Tensor) and grad.dtype == y.dtype:
+            if grad.shape != y.shape:
+                raise ValueError(f"grad has shape {grad.shape} but the tensor has shape "
+                                 f"{y.shape}")
+            return grad
+        gy = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=y.dtype)
+        if gy.shape != y.shape:
+            raise ValueError(f"grad has shape {gy.shape} but the tensor has shape {y.shape}")
+    return Tensor._wrap(gy) if create_graph else gy
 
 
 def _data(x: Any) -> Any:

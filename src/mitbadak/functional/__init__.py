@@ -57,4 +57,11 @@ __all__ = [
 ]
 __all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits", "conv_transpose2d"]
 
+from mitbadak.functional.elementwise import astype, cos, maximum, minimum, sin, where  # noqa: E402
+from mitbadak.functional.reduction import min  # noqa: E402
+from mitbadak.functional.shape import broadcast_to, sum_to  # noqa: E402
+
+__all__ += ["astype", "broadcast_to", "cos", "maximum", "min", "minimum", "sin", "sum_to",
+            "where"]
+
 _install_operators()  # a + b, x @ W, x.sum(), ... on Tensor (see functional/operators.py)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor, as_tensor
 
 
@@ -29,6 +30,16 @@ def as_pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
         else:
             a = Tensor._wrap(a._data.astype(db))
     return a, b
+
+
+def on_either(fn: type[Function], *xs: Any, **params: Any) -> Any:
+    """``fn`` on arrays or on tensors, for backward formulas that must run on both (see
+    `Function`, "Higher-order gradients"): recorded in the graph (``fn.apply``) when one of
+    ``xs`` is a Tensor, else ``fn``'s forward on the arrays, as NumPy would compute it."""
+    for x in xs:
+        if isinstance(x, Tensor):
+            return fn.apply(*xs, **params)
+    return fn(**params).forward(*xs)
 
 
 def normalize_axis(axis: Any) -> int | tuple[int, ...] | None:

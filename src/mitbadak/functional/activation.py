@@ -3,21 +3,30 @@
 A network without a nonlinearity between its layers collapses to one linear map; these are
 the nonlinearities. Softmax turns scores into probabilities; it and its logarithm subtract the
 row maximum first, which changes nothing mathematically (softmax(x) = softmax(x - c)) but keeps
-``exp`` from overflowing.
+``exp`` from overflowing. Every backward but the step's runs on arrays or tensors (see
+`Function`), so these can be differentiated any number of times (tanh's n-th derivative is a
+polynomial in tanh: the ``tanh-derivatives`` lesson draws six).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor, as_tensor
-from mitbadak.functional._util import check_floating
+from mitbadak.functional._util import check_floating, on_either
+from mitbadak.functional.elementwise import Exp
 
 
 class Step(Function):
     """The perceptron's step: y = 1 if x > 0 else 0. Its derivative is 0 everywhere it exists,
     which is why networks that learn by gradients use smooth activations instead."""
+
+    not_twice_differentiable = (
+        "its derivative is 0 wherever it exists (and undefined at 0), so a derivative of "
+        "its derivative carries no information; use a smooth activation (sigmoid, tanh)")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return (x > 0).astype(x.dtype)
@@ -35,6 +44,8 @@ class SigmoidFunction(Function):
     relative precision of tiny outputs.
     """
 
+    saved_tensors = {"y": "output"}
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
             y = np.exp(-x, out=np.empty(x.shape, x.dtype))  # an array even if x is 0-d
@@ -42,15 +53,17 @@ class SigmoidFunction(Function):
         self.y = np.reciprocal(y, out=y)
         return y
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+    def backward(self, gy: Any) -> tuple[Any]:
         g = 1 - self.y
-        g *= self.y
+        g *= self.y  # in place for arrays; a new tensor (g = g * y) under create_graph
         g *= gy
         return (g,)
 
 
 class TanhFunction(Function):
     """y = tanh(x);  dy/dx = 1 - y^2."""
+
+    saved_tensors = {"y": "output"}
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = np.tanh(x)
@@ -70,6 +83,8 @@ class ReLUFunction(Function):
     which never calls backward, computes no mask.
     """
 
+    saved_tensors: dict[str, int | str] = {}  # y serves as a mask only: a constant
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = np.maximum(x, np.zeros(x.shape, x.dtype))
         return self.y
@@ -86,6 +101,8 @@ class LeakyReLUFunction(Function):
     signs is ~10x slower.
     """
 
+    saved_tensors: dict[str, int | str] = {}  # the derivative is a constant
+
     def __init__(self, slope: float) -> None:
         self.slope = slope
 
@@ -101,6 +118,8 @@ class LeakyReLUFunction(Function):
 
 class SoftmaxFunction(Function):
     """y_i = e^(x_i - max x) / sum_j e^(x_j - max x);  dL/dx = y * (gy - sum(gy * y))."""
+
+    saved_tensors = {"y": "output"}
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
@@ -130,7 +149,9 @@ def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 class LogSoftmax(Function):
-    """y = log softmax(x);  dL/dx = gy - softmax(x) * sum(gy)."""
+    """y = log softmax(x);  dL/dx = gy - softmax(x) * sum(gy),  softmax(x) = e^y."""
+
+    saved_tensors = {"y": "output"}
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
@@ -140,7 +161,7 @@ class LogSoftmax(Function):
         return self.y
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        return (gy - np.exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)
+        return (gy - on_either(Exp, self.y) * gy.sum(axis=self.axis, keepdims=True),)
 
 
 def step(x: Tensor) -> Tensor:

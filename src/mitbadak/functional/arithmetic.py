@@ -3,7 +3,8 @@
 Each backward is the local derivative times the upstream gradient ``gy`` (the book's
 chapter 5: an add node passes the gradient through unchanged, a multiply node swaps its
 inputs). Broadcasting needs no code here: the graph walk sums each gradient back to its
-input's shape.
+input's shape. Every backward is written with operators that work on arrays and on tensors
+(see `Function`, "Higher-order gradients"), so each op can be differentiated again.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import DEFAULT_DTYPE, Tensor
-from mitbadak.functional._util import as_pair, as_tensor, sum_rows
+from mitbadak.functional._util import as_pair, as_tensor, on_either, sum_rows
+from mitbadak.functional.elementwise import Log, Where
 
 
 class Add(Function):
     """y = a + b;  dL/da = gy,  dL/db = gy."""
+
+    saved_tensors: dict[str, int | str] = {}
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
@@ -31,6 +35,8 @@ class Add(Function):
 class Sub(Function):
     """y = a - b;  dL/da = gy,  dL/db = -gy."""
 
+    saved_tensors: dict[str, int | str] = {}
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a - b
 
@@ -40,6 +46,8 @@ class Sub(Function):
 
 class Mul(Function):
     """y = a * b;  dL/da = gy * b,  dL/db = gy * a  (the book's MulLayer swaps its inputs)."""
+
+    saved_tensors = {"a": 0, "b": 1}
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
@@ -52,6 +60,8 @@ class Mul(Function):
 
 class Div(Function):
     """y = a / b;  dL/da = gy / b,  dL/db = -gy * a / b^2 = -gy * y / b."""
+
+    saved_tensors = {"b": 1, "y": "output"}
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.b = b
@@ -68,6 +78,8 @@ class Div(Function):
 class Neg(Function):
     """y = -x;  dL/dx = -gy."""
 
+    saved_tensors: dict[str, int | str] = {}
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         return -x
 
@@ -83,20 +95,24 @@ class Pow(Function):
     gives 0 * ln 0 = nan). These are PyTorch's conventions.
     """
 
+    saved_tensors = {"a": 0, "b": 1, "y": "output"}
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         self.y = a**b
         return self.y
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        a, b = self.a, self.b
+    def backward(self, gy: Any) -> tuple[Any, Any]:
+        a, b = self.a, self.b  # arrays, or tensors under create_graph
+        a_values, b_values = np.asarray(a), np.asarray(b)  # for the masks, constants
         need_a, need_b = self.needs_input_grad
         ga = gb = None
         with np.errstate(divide="ignore", invalid="ignore"):  # inf/nan only where masked
             if need_a:
-                ga = gy * np.where(b == 0, 0, b * a ** (b - 1))
+                ga = gy * on_either(Where, 0, b * a ** (b - 1), cond=b_values == 0)
             if need_b:
-                gb = gy * np.where((a == 0) & (b >= 0), 0, self.y * np.log(a))
+                gb = gy * on_either(Where, 0, self.y * on_either(Log, a),
+                                    cond=(a_values == 0) & (b_values >= 0))
         return ga, gb
 
 
@@ -120,11 +136,13 @@ class MatMul(Function):
     summed back by the graph walk.
     """
 
+    saved_tensors = {"a": 0, "b": 1}
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         return np.matmul(a, b)
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def backward(self, gy: Any) -> tuple[Any, Any]:
         a, b = self.a, self.b
         need_a, need_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
@@ -132,16 +150,23 @@ class MatMul(Function):
         if a.ndim == 1 and b.ndim == 1:  # dot product: gy is a scalar
             return (gy * b if need_a else None), (gy * a if need_b else None)
         if a.ndim == 1:  # (K) @ (..., K, M) -> (..., M): treat a as a row (1, K)
-            ga = (gy[..., None, :] @ np.swapaxes(b, -1, -2))[..., 0, :] if need_a else None
+            ga = (gy[..., None, :] @ _swap_last(b))[..., 0, :] if need_a else None
             gb = a[:, None] * gy[..., None, :] if need_b else None
             return ga, gb
         if b.ndim == 1:  # (..., N, K) @ (K) -> (..., N): treat b as a column (K, 1)
             ga = gy[..., :, None] * b if need_a else None
-            gb = (np.swapaxes(a, -1, -2) @ gy[..., :, None])[..., 0] if need_b else None
+            gb = (_swap_last(a) @ gy[..., :, None])[..., 0] if need_b else None
             return ga, gb
-        ga = gy @ np.swapaxes(b, -1, -2) if need_a else None
-        gb = np.swapaxes(a, -1, -2) @ gy if need_b else None
+        ga = gy @ _swap_last(b) if need_a else None
+        gb = _swap_last(a) @ gy if need_b else None
         return ga, gb
+
+
+def _swap_last(x: Any) -> Any:
+    """x with its last two axes swapped (``np.swapaxes(x, -1, -2)``, for arrays and tensors)."""
+    axes = list(range(x.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return x.transpose(tuple(axes))
 
 
 class Affine(Function):
@@ -151,6 +176,8 @@ class Affine(Function):
     X may have extra leading axes (..., in); they are flattened for the weight gradient.
     """
 
+    saved_tensors = {"x": 0, "W": 1}
+
     def forward(self, x: np.ndarray, W: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:  # noqa: N803
         self.x, self.W = x, W
         y = x @ W
@@ -158,7 +185,7 @@ class Affine(Function):
             y += b
         return y
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, ...]:
+    def backward(self, gy: Any) -> tuple[Any, ...]:
         x, W = self.x, self.W
         need_x, need_W = self.needs_input_grad[:2]
         gx = gy @ W.T if need_x else None

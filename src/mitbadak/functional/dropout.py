@@ -19,6 +19,8 @@ from mitbadak.functional._util import check_floating
 class DropoutFunction(Function):
     """y = x * mask / (1 - p), mask ~ Bernoulli(1 - p);  dL/dx = gy * mask / (1 - p)."""
 
+    saved_tensors: dict[str, int | str] = {}  # the mask is a constant
+
     def __init__(self, p: float, generator: np.random.Generator) -> None:
         self.p, self.generator = p, generator
 

@@ -15,6 +15,7 @@ import numpy as np
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.functional._util import check_floating, sum_columns
+from mitbadak.functional.activation import softmax
 from mitbadak.functional.shape import reshape
 
 
@@ -70,12 +71,19 @@ class SoftmaxWithLoss(Function):
     Backward: dL/dx = (softmax(x) * sum_j t_nj - t) / N, which is the book's
     (softmax(x) - t) / N when t is one-hot (each row sums to 1). The division of softmax and
     the log cancel into this simple form, which is why the two are fused into one node.
+
+    The fused backward works on arrays. Under ``create_graph`` it returns gy times
+    `CrossEntropyGrad` of softmax(x) as a tensor instead: the same formula as a node whose
+    own derivative is simple, so softmax's backward carries the second derivative.
     """
+
+    saved_tensors = {"x": 0}
 
     def __init__(self, labels: np.ndarray) -> None:
         self.labels = labels
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
         n, classes = x.shape
         starts = _row_starts(n, classes)
         # Each row's max, found by argmax: NumPy's max(axis=1) is ~3x slower on 10 columns.
@@ -94,31 +102,63 @@ class SoftmaxWithLoss(Function):
         self.e, self.s = e, s
         return np.asarray(total / n if n else np.nan, dtype=x.dtype)  # a mean over 0: nan
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        t = self.labels
-        if t.dtype.kind in "iu":
+    def backward(self, gy: Any) -> tuple[Any]:
+        if isinstance(gy, Tensor):  # create_graph: the formula as a node of the graph
+            return (gy * CrossEntropyGrad.apply(softmax(self.x, axis=1), loss=self),)  # type: ignore[arg-type]  # x: a Tensor here
+        if self.labels.dtype.kind in "iu":
             # softmax(x), C-ordered whatever the logits' layout, so that ravel() is a view
             g = np.divide(self.e, self.s[:, None], order="C")
-            g.ravel()[self.picked] -= 1
         else:
             g = self.e * (self.t_sum / self.s)[:, None]  # softmax(x) * sum_j t_nj
-            g -= t
+        self.subtract_targets(g)
         g *= float(gy) / (g.shape[0] or 1)  # a Python float keeps g in its dtype
         return (g,)
+
+    def subtract_targets(self, g: np.ndarray) -> None:
+        """g -= t in place: 1 at each row's true class for class indices (g C-ordered)."""
+        if self.labels.dtype.kind in "iu":
+            g.ravel()[self.picked] -= 1
+        else:
+            g -= self.labels
+
+
+class CrossEntropyGrad(Function):
+    """SoftmaxWithLoss's gradient as a function of p = softmax(x), for ``create_graph``:
+    G(p) = (p * sum_j t_nj - t) / N, linear in p, so dL/dp = gy * sum_j t_nj / N."""
+
+    saved_tensors: dict[str, int | str] = {}  # the targets are constants
+
+    def __init__(self, loss: SoftmaxWithLoss) -> None:
+        t = loss.labels
+        self.loss = loss
+        self.weight = None if t.dtype.kind in "iu" else loss.t_sum[:, None]  # sum_j t_nj
+
+    def forward(self, p: np.ndarray) -> np.ndarray:
+        g = np.array(p, order="C") if self.weight is None else p * self.weight
+        self.loss.subtract_targets(g)
+        g /= g.shape[0] or 1
+        return g
+
+    def backward(self, gy: Any) -> tuple[Any]:
+        scale = 1 / (np.shape(gy)[0] or 1)
+        return (gy * scale if self.weight is None else gy * (self.weight * scale),)
 
 
 class SquaredError(Function):
     """L = scale * sum((y - t)^2);  dL/dy = 2 scale (y - t),  dL/dt = -dL/dy."""
 
+    saved_tensors = {"y": 0, "t": 1}
+
     def __init__(self, scale: float) -> None:
         self.scale = scale
 
     def forward(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
-        self.diff = y - t
-        return np.asarray(self.scale * np.vdot(self.diff, self.diff), dtype=y.dtype)
+        self.y, self.t = y, t
+        diff = y - t
+        return np.asarray(self.scale * np.vdot(diff, diff), dtype=y.dtype)
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        gy_ = self.diff * (gy * (2 * self.scale))
+    def backward(self, gy: Any) -> tuple[Any, Any]:
+        gy_ = (self.y - self.t) * (gy * (2 * self.scale))
         return gy_, (-gy_ if self.needs_input_grad[1] else None)
 
 

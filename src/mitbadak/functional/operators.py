@@ -13,9 +13,9 @@ from typing import Any
 
 from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional.arithmetic import add, div, matmul, mul, neg, pow, sub
-from mitbadak.functional.elementwise import clip, exp, log, sqrt
-from mitbadak.functional.reduction import max, mean, sum
-from mitbadak.functional.shape import getitem, reshape, transpose
+from mitbadak.functional.elementwise import astype, clip, cos, exp, log, maximum, minimum, sin, sqrt
+from mitbadak.functional.reduction import max, mean, min, sum
+from mitbadak.functional.shape import broadcast_to, getitem, reshape, sum_to, transpose
 
 
 def _swapped(op: Any) -> Any:
@@ -38,3 +38,9 @@ def install() -> None:
     Tensor.T = property(transpose)  # type: ignore[method-assign,assignment]
     for method in (transpose, reshape, sum, mean, max, exp, log, sqrt, clip):
         setattr(Tensor, method.__name__, method)
+    extra: tuple[tuple[str, Any], ...] = (
+        ("min", min), ("sin", sin), ("cos", cos), ("minimum", minimum), ("maximum", maximum),
+        ("broadcast_to", broadcast_to), ("astype", astype),
+        ("sum_to_size", sum_to))  # PyTorch's names
+    for name, method in extra:
+        setattr(Tensor, name, method)

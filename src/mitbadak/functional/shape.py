@@ -1,8 +1,10 @@
-"""Shape operations: reshape, transpose, flatten and indexing.
+"""Shape operations: reshape, transpose, flatten, indexing, broadcast_to and sum_to.
 
 They move numbers around without changing them, so their backward moves the gradient back:
 reshape it, transpose it with the inverse permutation, or scatter it into the indexed places
-(adding where an index repeats, since that element was used more than once).
+(adding where an index repeats, since that element was used more than once). broadcast_to
+and sum_to (the sequel's DeZero has both) are each other's backward. Every backward runs on
+arrays or tensors (see `Function`), so these can be differentiated any number of times.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from typing import Any
 
 import numpy as np
 
+from mitbadak.autograd import backward as _walk
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor
-from mitbadak.functional._util import as_tensor
+from mitbadak.functional._util import as_tensor, on_either
 
 
 class Reshape(Function):
     """y = x viewed with another shape;  dL/dx = gy reshaped to x's shape."""
+
+    saved_tensors: dict[str, int | str] = {}
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -27,12 +32,14 @@ class Reshape(Function):
         self.x_shape = x.shape
         return x.reshape(self.shape)
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+    def backward(self, gy: Any) -> tuple[Any]:
         return (gy.reshape(self.x_shape),)
 
 
 class Transpose(Function):
     """y = x with its axes permuted;  dL/dx = gy permuted back (the inverse permutation)."""
+
+    saved_tensors: dict[str, int | str] = {}
 
     def __init__(self, axes: tuple[int, ...] | None) -> None:
         self.axes = axes
@@ -40,10 +47,10 @@ class Transpose(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.transpose(x, self.axes)
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+    def backward(self, gy: Any) -> tuple[Any]:
         if self.axes is None:
-            return (np.transpose(gy),)
-        return (np.transpose(gy, np.argsort(self.axes)),)  # axes in 0..n-1 (see transpose)
+            return (gy.transpose(),)
+        return (gy.transpose(tuple(np.argsort(self.axes).tolist())),)  # axes in 0..n-1
 
 
 def _is_advanced(key: Any) -> bool:
@@ -53,8 +60,9 @@ def _is_advanced(key: Any) -> bool:
 
 
 class GetItem(Function):
-    """y = x[key];  dL/dx = zeros with gy scattered into the selected places (added up where
-    an integer index selects the same element twice)."""
+    """y = x[key];  dL/dx = zeros with gy scattered into the selected places (`Scatter`)."""
+
+    saved_tensors: dict[str, int | str] = {}
 
     def __init__(self, key: Any) -> None:
         self.key = key
@@ -63,13 +71,62 @@ class GetItem(Function):
         self.x_shape = x.shape
         return x[self.key]
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        gx = np.zeros(self.x_shape, dtype=gy.dtype)
+    def backward(self, gy: Any) -> tuple[Any]:
+        return (on_either(Scatter, gy, key=self.key, shape=self.x_shape),)
+
+
+class Scatter(Function):
+    """GetItem's backward as an op: y = zeros of ``shape`` with x put at ``[key]`` (added up
+    where an integer index selects the same element twice);  dL/dx = gy[key]."""
+
+    saved_tensors: dict[str, int | str] = {}
+
+    def __init__(self, key: Any, shape: tuple[int, ...]) -> None:
+        self.key, self.shape = key, shape
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y = np.zeros(self.shape, dtype=x.dtype)
         if _is_advanced(self.key):
-            np.add.at(gx, self.key, gy)
+            np.add.at(y, self.key, x)
         else:
-            gx[self.key] = gy
-        return (gx,)
+            y[self.key] = x
+        return y
+
+    def backward(self, gy: Any) -> tuple[Any]:
+        return (gy[self.key],)
+
+
+class BroadcastTo(Function):
+    """y = x broadcast to ``shape`` (NumPy's rules);  dL/dx = gy summed back to x's shape."""
+
+    saved_tensors: dict[str, int | str] = {}
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x_shape = x.shape
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, gy: Any) -> tuple[Any]:
+        return (on_either(SumTo, gy, shape=self.x_shape),)
+
+
+class SumTo(Function):
+    """y = x summed to ``shape``, over the axes that broadcasting would add or stretch (the
+    graph walk's `mitbadak.autograd.backward.sum_to`);  dL/dx = gy broadcast back to x's shape."""
+
+    saved_tensors: dict[str, int | str] = {}
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x_shape = x.shape
+        return np.asarray(_walk.sum_to(x, self.shape))
+
+    def backward(self, gy: Any) -> tuple[Any]:
+        return (on_either(BroadcastTo, gy, shape=self.x_shape),)
 
 
 def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -121,3 +178,34 @@ def getitem(x: Any, key: Any) -> Tensor:
     elif isinstance(key, tuple):
         key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
     return GetItem.apply(x, key=key)
+
+
+def broadcast_to(x: Any, *shape: int | Sequence[int]) -> Tensor:
+    """``x`` repeated along new or size-1 axes to ``shape`` (NumPy's and PyTorch's
+    ``broadcast_to``); the gradient is summed back (`sum_to`)."""
+    x = as_tensor(x)
+    target = _shape_arg(shape)
+    try:
+        np.broadcast_shapes(x.shape, target)
+        fits = len(target) >= x.ndim and np.broadcast_shapes(x.shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to "
+                         f"{target}")
+    return BroadcastTo.apply(x, shape=target)
+
+
+def sum_to(x: Any, *shape: int | Sequence[int]) -> Tensor:
+    """Sum ``x`` down to ``shape``, the shape it was broadcast from (DeZero's ``sum_to``,
+    PyTorch's ``Tensor.sum_to_size``); the gradient is broadcast back (`broadcast_to`)."""
+    x = as_tensor(x)
+    target = _shape_arg(shape)
+    try:
+        fits = len(target) <= x.ndim and np.broadcast_shapes(x.shape, target) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"sum_to: a tensor of shape {x.shape} cannot be summed to {target} "
+                         f"({target} does not broadcast to {x.shape})")
+    return SumTo.apply(x, shape=target)
