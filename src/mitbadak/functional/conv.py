@@ -52,10 +52,16 @@ class _Conv(Function):
 
     CHUNK_BYTES = 4 << 20  # 1-8 MB about equal; no chunks: DeepConvNet's step 25% slower
     W: np.ndarray  # the weight, saved by the subclass's forward
+    x: Any  # the input: saved by forward, or (Convolution) its tensor under create_graph
 
     def __init__(self, stride: Pair, padding: Pair, dilation: Pair = (1, 1),
                  groups: int = 1) -> None:
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+
+    def _geometry(self) -> dict[str, Any]:
+        """This node's settings, to make the nodes of its backward with."""
+        return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation,
+                "groups": self.groups}
 
     def _chunks(self, xp: np.ndarray, kernel: Pair, out: Pair) -> list[slice]:
         """Slices of the batch whose columns take about ``CHUNK_BYTES`` each."""
@@ -112,6 +118,10 @@ class Convolution(_Conv):
     dx = col2im(W_col^T @ g)  (each window's gradient added back where the window was:
     a transposed convolution of g with W).
 
+    Under ``create_graph`` the same three products run as nodes: dx = conv_transpose2d(g, W)
+    (`Deconvolution`), dW = `ConvolutionWeightGrad` of (x, g), db = g.sum(...), each
+    differentiable in turn, so a convolution is differentiable any number of times.
+
     With stride 1 each output row runs on across the padding columns (``out[1]`` = the
     padded width rather than OW): then the elements at one kernel offset of every window
     are one contiguous run of the padded input, and im2col copies ~4x faster (in cache).
@@ -119,6 +129,8 @@ class Convolution(_Conv):
     gradient 0; they cost 7-25% more GEMM columns, so this is done only where the columns
     outnumber the output rows (C*KH*KW > OC; one-channel first layers were 30% slower).
     """
+
+    saved_tensors = {"x": 0, "W": 1}  # x: read under create_graph only
 
     def forward(self, x: np.ndarray, W: np.ndarray,  # noqa: N803
                 b: np.ndarray | None = None) -> np.ndarray:
@@ -134,7 +146,9 @@ class Convolution(_Conv):
         # the valid columns copied out to a contiguous array, the bias added on the way
         return np.add(y, b[:, None, None]) if b is not None else np.ascontiguousarray(y)
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, ...]:
+    def backward(self, gy: Any) -> tuple[Any, ...]:
+        if isinstance(gy, Tensor):
+            return self._backward_graph(gy, self.x, self.W)  # type: ignore[arg-type]  # tensors
         W, need, xp, out = self.W, self.needs_input_grad, self.xp, self.out
         oc = W.shape[0]
         n, _, h, w = self.x_shape
@@ -154,6 +168,14 @@ class Convolution(_Conv):
             return gx, gW
         return gx, gW, gy.sum(axis=(0, 2, 3)) if need[2] else None
 
+    def _backward_graph(self, gy: Tensor, x: Tensor, W: Tensor,  # noqa: N803
+                        ) -> tuple[Tensor | None, ...]:
+        need, geometry = self.needs_input_grad, self._geometry()
+        gx = Deconvolution.apply(gy, W, size=x.shape[2:], **geometry) if need[0] else None
+        gW = ConvolutionWeightGrad.apply(x, gy, kernel=W.shape[2:], **geometry  # noqa: N806
+                                         ) if need[1] else None
+        return (gx, gW) if len(need) == 2 else (gx, gW, gy.sum(axis=(0, 2, 3)) if need[2] else None)
+
 
 class Deconvolution(_Conv):
     """Transposed convolution (DeZero's Deconv2d; PyTorch's conv_transpose2d): conv2d's input
@@ -166,8 +188,11 @@ class Deconvolution(_Conv):
 
     Backward: the two other products of the same convolution, with gy as its input:
     dx = W_col @ col(gy)  (conv2d of gy with W),   dW = sum over n of x[n] @ col(gy)[n]^T
-    (conv2d's weight gradient, x in the place of its output gradient),   db = sum of gy.
+    (conv2d's weight gradient, x in the place of its output gradient),   db = sum of gy;
+    under ``create_graph`` as the nodes `Convolution` and `ConvolutionWeightGrad`.
     """
+
+    saved_tensors = {"x": 0, "W": 1}
 
     def __init__(self, stride: Pair, padding: Pair, dilation: Pair, groups: int,
                  size: Pair) -> None:
@@ -184,16 +209,77 @@ class Deconvolution(_Conv):
         y = unpad(yp, self.padding)
         return np.add(y, b[:, None, None]) if b is not None else np.ascontiguousarray(y)
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, ...]:
+    def backward(self, gy: Any) -> tuple[Any, ...]:
         x, W, need = self.x, self.W, self.needs_input_grad
+        gx: Any
+        gW: Any  # noqa: N806
+        if isinstance(gy, Tensor):
+            gx = _crop(Convolution.apply(gy, W, **self._geometry()), x.shape) if need[0] else None
+            gW = ConvolutionWeightGrad.apply(gy, x, kernel=W.shape[2:],  # noqa: N806
+                                             **self._geometry()) if need[1] else None
+        else:
+            gx, gW = self._array_grads(gy, x, W)  # noqa: N806
+        if len(need) == 2:
+            return gx, gW
+        return gx, gW, gy.sum(axis=(0, 2, 3)) if need[2] else None
+
+    def _array_grads(self, gy: np.ndarray, x: np.ndarray, W: np.ndarray,  # noqa: N803
+                     ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        need = self.needs_input_grad
         n, c, h, w = x.shape
         gyp = pad(gy, self.padding)
         gx = self._correlate(gyp, W, (h, w)).reshape(x.shape) if need[0] else None
         gW = (self._weight_grad(gyp, x.reshape(n, c, h * w), W.shape[2:], (h, w))  # noqa: N806
               if need[1] else None)
-        if len(need) == 2:
-            return gx, gW
-        return gx, gW, gy.sum(axis=(0, 2, 3)) if need[2] else None
+        return gx, gW
+
+
+class ConvolutionWeightGrad(_Conv):
+    """conv2d's weight gradient as a node, for ``create_graph``: of the convolution's input x
+    and output gradient g (N, OC, OH, OW), dW = sum over n of g[n] @ col(x)[n]^T.
+
+    It is bilinear in (x, g), so its backward is the two other products of the convolution:
+    with G = dL/d(dW), dL/dx = col2im(G_col^T @ g) (conv_transpose2d of g with G) and
+    dL/dg = G_col @ col(x) (conv2d of x with G).
+    """
+
+    saved_tensors = {"x": 0, "g": 1}
+
+    def __init__(self, stride: Pair, padding: Pair, dilation: Pair, groups: int,
+                 kernel: Pair) -> None:
+        super().__init__(stride, padding, dilation, groups)
+        self.kernel = kernel
+
+    def forward(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        self.x, self.g = x, g
+        n, oc = g.shape[:2]
+        return self._weight_grad(pad(x, self.padding), g.reshape(n, oc, g.shape[2] * g.shape[3]),
+                                 self.kernel, g.shape[2:])
+
+    def backward(self, gw: Any) -> tuple[Any, Any]:
+        x, g, need = self.x, self.g, self.needs_input_grad
+        gx: Any = None
+        gg: Any = None
+        if isinstance(gw, Tensor):
+            geometry = self._geometry()
+            gx = Deconvolution.apply(g, gw, size=x.shape[2:], **geometry) if need[0] else None
+            gg = _crop(Convolution.apply(x, gw, **geometry), g.shape) if need[1] else None
+            return gx, gg
+        n, oc, oh, ow = g.shape
+        xp = pad(x, self.padding)
+        if need[0]:
+            gxp = np.zeros_like(xp)
+            self._add_input_grad(g.reshape(n, oc, oh * ow), gw, gxp, (oh, ow))
+            gx = unpad(gxp, self.padding)
+        if need[1]:
+            gg = self._correlate(xp, gw, (oh, ow)).reshape(g.shape)
+        return gx, gg
+
+
+def _crop(y: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """y cut to ``shape``'s height and width: a strided conv2d of a transposed convolution's
+    output can see one more row than its input had (output_padding >= stride)."""
+    return y if y.shape[2:] == shape[2:] else y[:, :, :shape[2], :shape[3]]
 
 
 def pool_output_size(size: int, kernel: int, stride: int, padding: int,
@@ -260,8 +346,11 @@ class MaxPooling(_Pooling):
 
     Forward keeps a running max over the kernel offsets and, for each output, the offset
     where it was found (``argmax``, one small integer per output; the book stores the same
-    per window). So dy/dx at offset o of a window is (argmax == o): 1 or 0.
+    per window). So dy/dx at offset o of a window is (argmax == o): 1 or 0. The backward is
+    linear in gy for that fixed argmax: under ``create_graph`` it is the node `MaxPoolingGrad`.
     """
+
+    saved_tensors: dict[str, int | str] = {}  # the argmax is a constant
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._geometry(x)
@@ -277,9 +366,56 @@ class MaxPooling(_Pooling):
         self.argmax = argmax
         return y
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+    def backward(self, gy: Any) -> tuple[Any]:
+        if isinstance(gy, Tensor):
+            return (MaxPoolingGrad.apply(gy, like=self),)
+        return (self._scatter(gy),)
+
+    def _scatter(self, gy: np.ndarray) -> np.ndarray:
+        """Each window's gy put at its argmax, 0 elsewhere: (N, C, H, W)."""
         at_max = (self.argmax == offset for offset in range(self.kernel[0] * self.kernel[1]))
-        return (self._input_grad(gy, at_max),)
+        return self._input_grad(gy, at_max)
+
+    def _select(self, z: np.ndarray) -> np.ndarray:
+        """The adjoint of ``_scatter``: z (N, C, H, W) at each window's argmax: (N, C, OH, OW)."""
+        y = np.zeros(self.argmax.shape, dtype=z.dtype)
+        for offset, view in enumerate(self._views(pad(z, self.padding, after=self.after))):
+            np.copyto(y, view, where=self.argmax == offset)
+        return y
+
+
+class MaxPoolingGrad(MaxPooling):
+    """MaxPooling's backward as a node (for ``create_graph``): y = gy scattered to the
+    argmax of each window of the forward pass (``like``), a fixed linear map; its backward
+    is the adjoint, z at each argmax (`MaxPoolingSelect`), and that one's is this again."""
+
+    def __init__(self, like: MaxPooling) -> None:
+        self.__dict__.update({k: v for k, v in vars(like).items() if k in _WINDOW_STATE})
+
+    def forward(self, gy: np.ndarray) -> np.ndarray:
+        return self._scatter(gy)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        if isinstance(g, Tensor):
+            return (MaxPoolingSelect.apply(g, like=self),)
+        return (self._select(g),)
+
+
+class MaxPoolingSelect(MaxPoolingGrad):
+    """z at the argmax of each window of a max pooling (``like``): MaxPoolingGrad's adjoint."""
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return self._select(z)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        if isinstance(g, Tensor):
+            return (MaxPoolingGrad.apply(g, like=self),)
+        return (self._scatter(g),)
+
+
+# what a node of MaxPoolingGrad or MaxPoolingSelect copies from the forward pass's node
+_WINDOW_STATE = ("kernel", "stride", "padding", "ceil_mode", "disjoint", "x_shape", "out",
+                 "after", "argmax")
 
 
 class AvgPooling(_Pooling):
@@ -289,8 +425,11 @@ class AvgPooling(_Pooling):
     D = KH*KW, padding zeros included (PyTorch's default ``count_include_pad=True``), except
     that a ``ceil_mode`` window hanging past the padding counts only what it covers of the
     padded input; with ``count_include_pad=False``, D counts only the input's own elements
-    in the window (PyTorch's rules both).
+    in the window (PyTorch's rules both). The backward is linear in gy: under
+    ``create_graph`` it is the node `AvgPoolingGrad`, whose own backward is this pooling.
     """
+
+    saved_tensors: dict[str, int | str] = {}  # linear: nothing of x is needed
 
     def __init__(self, kernel: Pair, stride: Pair, padding: Pair, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
@@ -307,8 +446,14 @@ class AvgPooling(_Pooling):
         y *= self.scale
         return y
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        return (self._input_grad(gy, [self.scale] * (self.kernel[0] * self.kernel[1])),)
+    def backward(self, gy: Any) -> tuple[Any]:
+        if isinstance(gy, Tensor):
+            return (AvgPoolingGrad.apply(gy, like=self),)
+        return (self._spread(gy),)
+
+    def _spread(self, gy: np.ndarray) -> np.ndarray:
+        """gy / D added onto every element of its window: (N, C, H, W)."""
+        return self._input_grad(gy, [self.scale] * (self.kernel[0] * self.kernel[1]))
 
     def _reciprocal_counts(self, dtype: np.dtype) -> Any:
         """1 / D: one number for whole windows, else an (OH, OW) array."""
@@ -323,6 +468,25 @@ class AvgPooling(_Pooling):
                 start, end = np.maximum(start, 0), np.minimum(end, size)
             counts.append(end - start)
         return (1.0 / np.outer(*counts)).astype(dtype)
+
+
+class AvgPoolingGrad(AvgPooling):
+    """AvgPooling's backward as a node (for ``create_graph``): gy / D spread over each window
+    of the forward pass (``like``); its backward, the adjoint, is that average pooling."""
+
+    def __init__(self, like: AvgPooling) -> None:
+        self.like = {k: getattr(like, k) for k in ("kernel", "stride", "padding", "ceil_mode",
+                                                    "count_include_pad")}
+        self.__dict__.update({k: v for k, v in vars(like).items() if k in _WINDOW_STATE})
+        self.scale = like.scale
+
+    def forward(self, gy: np.ndarray) -> np.ndarray:
+        return self._spread(gy)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        if isinstance(g, Tensor):
+            return (AvgPooling.apply(g, **self.like),)
+        return (AvgPooling(**self.like).forward(g),)
 
 
 # ----------------------------------------------------------------------------- functional API
