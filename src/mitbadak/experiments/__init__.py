@@ -44,6 +44,7 @@ EXPERIMENTS: dict[str, str] = {
     "overfitting": "mitbadak.experiments.overfitting",
     "hyperparams": "mitbadak.experiments.hyperparams",
     "filters": "mitbadak.experiments.filters",
+    "gradient-penalty": "mitbadak.experiments.gradient_penalty",
 }
 
 
