@@ -58,8 +58,9 @@ def sample(rng: np.random.Generator, mean: tuple[float, float], n: int) -> np.nd
 def gradient_norms(model: nn.Module, x: mb.Tensor, create_graph: bool) -> mb.Tensor:
     """||dD/dx|| at each row of x: (N,). With ``create_graph`` the norms can be
     differentiated again (into the weights)."""
-    x = x if x.requires_grad else mb.tensor(x.data, requires_grad=True)
+    x = x if x.requires_grad else mb.tensor(x.data, dtype=x.dtype, requires_grad=True)
     (g,) = mb.autograd.grad(model(x).sum(), x, create_graph=create_graph)
+    assert g is not None  # D depends on x
     return F.sqrt((g * g).sum(axis=1) + 1e-12)  # + 1e-12: no 1/0 in the backward at g = 0
 
 
