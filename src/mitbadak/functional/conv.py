@@ -52,7 +52,7 @@ class _Conv(Function):
 
     CHUNK_BYTES = 4 << 20  # 1-8 MB about equal; no chunks: DeepConvNet's step 25% slower
     W: np.ndarray  # the weight, saved by the subclass's forward
-    x: Any  # the input: saved by forward, or (Convolution) its tensor under create_graph
+    x: Any  # the input: saved by forward (by Convolution's only as a tensor, for create_graph)
 
     def __init__(self, stride: Pair, padding: Pair, dilation: Pair = (1, 1),
                  groups: int = 1) -> None:
@@ -147,8 +147,21 @@ class Convolution(_Conv):
         return np.add(y, b[:, None, None]) if b is not None else np.ascontiguousarray(y)
 
     def backward(self, gy: Any) -> tuple[Any, ...]:
+        W, need = self.W, self.needs_input_grad
+        gx: Any
+        gW: Any  # noqa: N806
         if isinstance(gy, Tensor):
-            return self._backward_graph(gy, self.x, self.W)  # type: ignore[arg-type]  # tensors
+            x, geometry = self.x, self._geometry()  # x: saved as a tensor by create_graph
+            gx = Deconvolution.apply(gy, W, size=x.shape[2:], **geometry) if need[0] else None
+            gW = ConvolutionWeightGrad.apply(x, gy, kernel=W.shape[2:],  # noqa: N806
+                                             **geometry) if need[1] else None
+        else:
+            gx, gW = self._array_grads(gy)  # noqa: N806
+        if len(need) == 2:
+            return gx, gW
+        return gx, gW, gy.sum(axis=(0, 2, 3)) if need[2] else None
+
+    def _array_grads(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         W, need, xp, out = self.W, self.needs_input_grad, self.xp, self.out
         oc = W.shape[0]
         n, _, h, w = self.x_shape
@@ -164,17 +177,7 @@ class Convolution(_Conv):
             self._add_input_grad(g, W, gxp, out)
             ph, pw = self.padding
             gx = gxp[:, :, ph:ph + h, pw:pw + w]
-        if len(need) == 2:
-            return gx, gW
-        return gx, gW, gy.sum(axis=(0, 2, 3)) if need[2] else None
-
-    def _backward_graph(self, gy: Tensor, x: Tensor, W: Tensor,  # noqa: N803
-                        ) -> tuple[Tensor | None, ...]:
-        need, geometry = self.needs_input_grad, self._geometry()
-        gx = Deconvolution.apply(gy, W, size=x.shape[2:], **geometry) if need[0] else None
-        gW = ConvolutionWeightGrad.apply(x, gy, kernel=W.shape[2:], **geometry  # noqa: N806
-                                         ) if need[1] else None
-        return (gx, gW) if len(need) == 2 else (gx, gW, gy.sum(axis=(0, 2, 3)) if need[2] else None)
+        return gx, gW
 
 
 class Deconvolution(_Conv):
