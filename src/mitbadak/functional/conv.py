@@ -42,8 +42,8 @@ class _Conv(Function):
     (N, G, C/G*KH*KW, OH*OW) (G = 1: the book's single product).
 
     * ``_correlate``:  Y = W_col @ col(x)                       (conv2d's forward)
-    * ``_weight_grad``: dW = sum over n of g[n] @ col(x)[n]^T    (conv2d's weight gradient)
-    * ``_add_input_grad``: dx += col2im(W_col^T @ g)             (conv2d's input gradient)
+    * ``_grads``: dW = sum over n of g[n] @ col(x)[n]^T     (conv2d's weight gradient)
+      and dx += col2im(W_col^T @ g)                         (conv2d's input gradient)
 
     The samples go through in chunks of about ``CHUNK_BYTES`` of columns, so each chunk's
     columns are still in the cache for its matrix products; a backward builds them again
@@ -86,27 +86,31 @@ class _Conv(Function):
                       out=y_part.reshape(len(y_part), g, oc // g, -1))
         return y
 
-    def _weight_grad(self, xp: np.ndarray, gy: np.ndarray, kernel: Pair,
-                     out: Pair) -> np.ndarray:
-        """dW = sum over n of gy[n] @ col(xp)[n]^T, gy (N, OC, OH*OW): (OC, C/G, KH, KW)."""
-        n, oc, g = gy.shape[0], gy.shape[1], self.groups
-        k = xp.shape[1] // g * kernel[0] * kernel[1]
-        gw = np.zeros((g, oc // g, k), dtype=gy.dtype)
-        gy = gy.reshape(n, g, oc // g, gy.shape[2])  # not -1: n may be 0
-        for part in self._chunks(xp, kernel, out):
-            gw += np.matmul(gy[part], self._columns(xp[part], kernel, out).transpose(0, 1, 3, 2)
-                            ).sum(axis=0)
-        return gw.reshape(oc, -1, *kernel)
+    def _grads(self, gy: np.ndarray, kernel: Pair, out: Pair, xp: np.ndarray | None = None,
+               W: np.ndarray | None = None,  # noqa: N803
+               gxp: np.ndarray | None = None) -> np.ndarray | None:
+        """conv2d's two gradients from gy (N, OC, OH*OW), in one pass over the chunks:
 
-    def _add_input_grad(self, gy: np.ndarray, W: np.ndarray, gxp: np.ndarray,  # noqa: N803
-                        out: Pair) -> None:
-        """gxp += col2im(W_col^T @ gy): each window's gradient added back where it was."""
-        n, oc, g, kernel = gy.shape[0], W.shape[0], self.groups, W.shape[2:]
-        w_t = W.reshape(g, oc // g, -1).transpose(0, 2, 1)
+        * given ``xp``, dW = sum over n of gy[n] @ col(xp)[n]^T (returned: (OC, C/G, KH, KW));
+        * given ``W`` and ``gxp``, gxp += col2im(W_col^T @ gy): each window's gradient added
+          back where the window was.
+        """
+        n, oc, g = gy.shape[0], gy.shape[1], self.groups
         gy = gy.reshape(n, g, oc // g, gy.shape[2])  # not -1: n may be 0
-        for part in self._chunks(gxp, kernel, out):
-            add_columns(np.matmul(w_t, gy[part]), gxp[part], kernel, self.stride, out,
-                        self.dilation)
+        gw = None
+        if xp is not None:
+            gw = np.zeros((g, oc // g, xp.shape[1] // g * kernel[0] * kernel[1]), dtype=gy.dtype)
+        w_t = None if W is None else W.reshape(g, oc // g, -1).transpose(0, 2, 1)
+        chunked = xp if xp is not None else gxp
+        assert chunked is not None  # one gradient or the other is asked for
+        for part in self._chunks(chunked, kernel, out):
+            if gw is not None and xp is not None:
+                col = self._columns(xp[part], kernel, out)
+                gw += np.matmul(gy[part], col.transpose(0, 1, 3, 2)).sum(axis=0)
+            if w_t is not None and gxp is not None:
+                add_columns(np.matmul(w_t, gy[part]), gxp[part], kernel, self.stride, out,
+                            self.dilation)
+        return None if gw is None else gw.reshape(oc, -1, *kernel)
 
 
 class Convolution(_Conv):
@@ -170,14 +174,11 @@ class Convolution(_Conv):
             g = np.zeros((n, oc, *out), dtype=gy.dtype)
             g[..., :gy.shape[3]] = gy
         g = g.reshape(n, oc, out[0] * out[1])  # not -1: n may be 0
-        gW = self._weight_grad(xp, g, W.shape[2:], out) if need[1] else None  # noqa: N806
-        gx = None
-        if need[0]:
-            gxp = np.zeros_like(xp)
-            self._add_input_grad(g, W, gxp, out)
-            ph, pw = self.padding
-            gx = gxp[:, :, ph:ph + h, pw:pw + w]
-        return gx, gW
+        gxp = np.zeros_like(xp) if need[0] else None
+        gW = self._grads(g, W.shape[2:], out, xp=xp if need[1] else None,  # noqa: N806
+                         W=W if need[0] else None, gxp=gxp)
+        ph, pw = self.padding
+        return (None if gxp is None else gxp[:, :, ph:ph + h, pw:pw + w]), gW
 
 
 class Deconvolution(_Conv):
@@ -208,7 +209,7 @@ class Deconvolution(_Conv):
         (ph, pw), oc = self.padding, W.shape[1] * self.groups
         self.x, self.W = x, W
         yp = np.zeros((n, oc, self.size[0] + 2 * ph, self.size[1] + 2 * pw), dtype=x.dtype)
-        self._add_input_grad(x.reshape(n, c, h * w), W, yp, (h, w))
+        self._grads(x.reshape(n, c, h * w), W.shape[2:], (h, w), W=W, gxp=yp)
         y = unpad(yp, self.padding)
         return np.add(y, b[:, None, None]) if b is not None else np.ascontiguousarray(y)
 
@@ -232,7 +233,7 @@ class Deconvolution(_Conv):
         n, c, h, w = x.shape
         gyp = pad(gy, self.padding)
         gx = self._correlate(gyp, W, (h, w)).reshape(x.shape) if need[0] else None
-        gW = (self._weight_grad(gyp, x.reshape(n, c, h * w), W.shape[2:], (h, w))  # noqa: N806
+        gW = (self._grads(x.reshape(n, c, h * w), W.shape[2:], (h, w), xp=gyp)  # noqa: N806
               if need[1] else None)
         return gx, gW
 
@@ -256,8 +257,10 @@ class ConvolutionWeightGrad(_Conv):
     def forward(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
         self.x, self.g = x, g
         n, oc = g.shape[:2]
-        return self._weight_grad(pad(x, self.padding), g.reshape(n, oc, g.shape[2] * g.shape[3]),
-                                 self.kernel, g.shape[2:])
+        gw = self._grads(g.reshape(n, oc, g.shape[2] * g.shape[3]), self.kernel, g.shape[2:],
+                         xp=pad(x, self.padding))
+        assert gw is not None  # xp given
+        return gw
 
     def backward(self, gw: Any) -> tuple[Any, Any]:
         x, g, need = self.x, self.g, self.needs_input_grad
@@ -272,7 +275,7 @@ class ConvolutionWeightGrad(_Conv):
         xp = pad(x, self.padding)
         if need[0]:
             gxp = np.zeros_like(xp)
-            self._add_input_grad(g.reshape(n, oc, oh * ow), gw, gxp, (oh, ow))
+            self._grads(g.reshape(n, oc, oh * ow), self.kernel, (oh, ow), W=gw, gxp=gxp)
             gx = unpad(gxp, self.padding)
         if need[1]:
             gg = self._correlate(xp, gw, (oh, ow)).reshape(g.shape)
