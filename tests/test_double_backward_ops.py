@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import mitbadak as mb
 from mitbadak import functional as F
-from mitbadak.numerical import gradcheck
+from mitbadak.numerical import gradgradcheck
 from test_conv_options import conv_geometry, deconv_geometry, distinct, pool_geometry
 
 few = settings(max_examples=8, deadline=None, derandomize=True)
@@ -17,22 +17,6 @@ few = settings(max_examples=8, deadline=None, derandomize=True)
 
 def t64(array):
     return mb.tensor(array, dtype=np.float64, requires_grad=True)
-
-
-def gradgradcheck(f, inputs, raise_exception=False, seed=0):
-    """Stand-in until mb.numerical.gradgradcheck: gradcheck of the gradient contracted with a
-    fixed random tensor per input, s(x) = sum_i <grad_i f(x), w_i>."""
-    rng = np.random.default_rng(seed)
-    probe = f(*inputs)
-    v = rng.normal(size=probe.shape)
-    ws = [rng.normal(size=x.shape) for x in inputs]
-
-    def s(*xs):
-        y = f(*xs)
-        grads = mb.autograd.grad((y * v).sum(), xs, create_graph=True, allow_unused=True)
-        return sum(((g * w).sum() for g, w in zip(grads, ws) if g is not None),
-                   mb.tensor(0.0, dtype=np.float64) * xs[0].sum())
-    return gradcheck(s, inputs, raise_exception=raise_exception)
 
 
 def check(f, *arrays):

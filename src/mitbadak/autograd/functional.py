@@ -28,7 +28,7 @@ def _leaves(inputs: Any) -> tuple[tuple[Tensor, ...], bool]:
         x = as_tensor(x)
         if x.dtype.kind != "f":
             raise TypeError(f"the inputs must be floating-point tensors, got dtype {x.dtype}")
-        leaves.append(Tensor(x.data.copy(), requires_grad=True))
+        leaves.append(Tensor(x.data.copy(), dtype=x.dtype, requires_grad=True))
     return tuple(leaves), is_tuple
 
 

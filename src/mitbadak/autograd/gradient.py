@@ -9,7 +9,7 @@ they can be differentiated again: f''(x) is ``grad(grad(f(x), x, create_graph=Tr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from mitbadak.autograd import tensor as _tensor
 from mitbadak.autograd.backward import run_backward
@@ -26,6 +26,20 @@ def _as_tuple(name: str, values: Any) -> tuple[Any, ...]:
     if not items:
         raise ValueError(f"grad: {name} is empty")
     return items
+
+
+@overload
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: Literal[False] = False) -> tuple[Tensor, ...]:
+    ...
+
+
+@overload
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = ...) -> tuple[Tensor | None, ...]:
+    ...
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],

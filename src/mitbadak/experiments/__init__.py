@@ -44,6 +44,8 @@ EXPERIMENTS: dict[str, str] = {
     "overfitting": "mitbadak.experiments.overfitting",
     "hyperparams": "mitbadak.experiments.hyperparams",
     "filters": "mitbadak.experiments.filters",
+    "newton": "mitbadak.experiments.newton",
+    "tanh-derivatives": "mitbadak.experiments.tanh_derivatives",
     "gradient-penalty": "mitbadak.experiments.gradient_penalty",
 }
 
