@@ -138,6 +138,10 @@ def test_a_function_that_has_not_opted_in_works_once_and_says_why_not_twice():
     with pytest.raises(RuntimeError, match=r"^Cube is not twice differentiable: its backward "
                                            r"works on arrays only .*saved_tensors"):
         Cube.apply(x).sum().backward(create_graph=True)
+    x.grad = None
+    with pytest.raises(RuntimeError, match="Cube is not twice differentiable"):
+        (x * 2 + Cube.apply(x)).sum().backward(create_graph=True)
+    assert x.grad is None  # refused before the walk wrote anything
 
 
 class OptedInCube(Cube):

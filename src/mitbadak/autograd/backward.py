@@ -58,6 +58,10 @@ def run_backward(outputs: Sequence[Tensor], grads: Sequence[Any], retain_graph: 
     sink = useful = capture = None
     if inputs is not None:
         sink, useful, capture = _targets(inputs, list(waiting))
+    if create_graph:  # refuse before any gradient is written, not half-way
+        for fn in waiting:
+            if useful is None or fn in useful:
+                fn.check_twice_differentiable()
     for y, gy in zip(outputs, grads):
         if y.creator is None:  # an output that is a leaf: its gradient is gy itself
             if sink is not None and id(y) in sink:

@@ -109,12 +109,8 @@ class Function:
         """``backward`` run on tensors, recording its operations (for ``create_graph=True``):
         on a copy of this node whose ``saved_tensors`` attributes are the input and output
         tensors instead of their arrays (see the class docstring)."""
-        saved = self.saved_tensors
-        if saved is None or self.not_twice_differentiable:
-            why = self.not_twice_differentiable or (
-                "its backward works on arrays only (to opt in, write it with operations that "
-                "take tensors too and declare saved_tensors: see mitbadak.autograd.Function)")
-            raise RuntimeError(f"{self.name} is not twice differentiable: {why}")
+        self.check_twice_differentiable()
+        saved: dict[str, int | str] = self.saved_tensors  # type: ignore[assignment]  # checked
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         for name, source in saved.items():
@@ -123,6 +119,14 @@ class Function:
         gxs = view.backward(gy)
         return tuple([g if g is None or isinstance(g, Tensor) else Tensor._wrap(np.asarray(g))
                       for g in gxs])
+
+    def check_twice_differentiable(self) -> None:
+        """Raise one clear error if this node's backward cannot run on tensors."""
+        if self.saved_tensors is None or self.not_twice_differentiable:
+            why = self.not_twice_differentiable or (
+                "its backward works on arrays only (to opt in, write it with operations that "
+                "take tensors too and declare saved_tensors: see mitbadak.autograd.Function)")
+            raise RuntimeError(f"{self.name} is not twice differentiable: {why}")
 
     def release(self) -> None:
         """Forget inputs and saved arrays once the backward pass no longer needs them."""
