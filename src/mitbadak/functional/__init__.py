@@ -8,16 +8,17 @@
 * ``shape``       reshape, transpose, flatten, indexing
 * ``activation``  step, sigmoid, tanh, relu, leaky_relu, softmax, log_softmax (chapter 3)
 * ``loss``        cross_entropy (the fused SoftmaxWithLoss), mse_loss (the mean),
-                  sum_squared_error (the book's 0.5 * sum, not averaged), accuracy (chapter 4)
+                  sum_squared_error (the book's 0.5 * sum, not averaged), accuracy (chapter 4),
+                  binary_cross_entropy (and _with_logits)
 * ``normalization`` batch_norm, ``dropout`` dropout (chapter 6)
-* ``conv``        conv2d, max_pool2d, avg_pool2d (chapter 7; im2col/col2im on arrays in
-                  ``functional.im2col``)
+* ``conv``        conv2d, conv_transpose2d, max_pool2d, avg_pool2d (chapter 7; im2col/col2im
+                  on arrays in ``functional.im2col``)
 
 The graph nodes (`Function` subclasses) never share a name with a module of `mitbadak.nn`,
 so a stack trace says which of the two it passes through: a node takes the book's name for
 its layer where that differs from the module's (``Affine`` under ``nn.Linear``,
 ``SoftmaxWithLoss``, ``Convolution``, ``MaxPooling`` (the book's Pooling) and
-``AvgPooling``, ``BatchNormalization``), and otherwise the module's name with the suffix
+``AvgPooling``, ``BatchNormalization``; DeZero's ``Deconvolution``), and otherwise the module's name with the suffix
 ``Function`` (``ReLUFunction``, ``SigmoidFunction``, ``TanhFunction``,
 ``LeakyReLUFunction``, ``SoftmaxFunction``, ``DropoutFunction``). Graph drawings leave the
 suffix off.
