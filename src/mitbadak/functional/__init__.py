@@ -18,10 +18,10 @@ The graph nodes (`Function` subclasses) never share a name with a module of `mit
 so a stack trace says which of the two it passes through: a node takes the book's name for
 its layer where that differs from the module's (``Affine`` under ``nn.Linear``,
 ``SoftmaxWithLoss``, ``Convolution``, ``MaxPooling`` (the book's Pooling) and
-``AvgPooling``, ``BatchNormalization``; DeZero's ``Deconvolution``), and otherwise the module's name with the suffix
-``Function`` (``ReLUFunction``, ``SigmoidFunction``, ``TanhFunction``,
-``LeakyReLUFunction``, ``SoftmaxFunction``, ``DropoutFunction``). Graph drawings leave the
-suffix off.
+``AvgPooling``, ``BatchNormalization``; DeZero's ``Deconvolution``), and otherwise the
+module's name with the suffix ``Function`` (``ReLUFunction``, ``SigmoidFunction``,
+``TanhFunction``, ``LeakyReLUFunction``, ``SoftmaxFunction``, ``DropoutFunction``). Graph
+drawings leave the suffix off.
 """
 
 from mitbadak.functional.activation import (
