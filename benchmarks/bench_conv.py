@@ -139,19 +139,20 @@ def breakdown(case: tuple, rng: np.random.Generator, reps: int) -> dict[str, flo
     W_col = W.reshape(w_shape[0], -1)  # noqa: N806
     f = Convolution((1, 1), (padding, padding))
     f.forward(x, W)
-    parts = f._chunks()
+    kernel = w_shape[2:]
+    parts = f._chunks(f.xp, kernel, f.out)
     part, chunks = parts[0], len(parts)
-    col = f._columns(part)
+    col = f._columns(f.xp[part], kernel, f.out)[:, 0]  # one group
     g = rng.standard_normal((col.shape[0], w_shape[0], col.shape[2])).astype(np.float32)
     stages = {
-        "im2col (x2)": lambda: (f._columns(part), f._columns(part)),
+        "im2col (x2)": lambda: [f._columns(f.xp[part], kernel, f.out) for _ in range(2)],
         "forward W_col @ col": lambda: np.matmul(W_col, col),
         "dW = sum g @ col^T": lambda: np.matmul(g, col.transpose(0, 2, 1)).sum(axis=0),
     }
     if x_grad:
         dcol, gxp = np.matmul(W_col.T, g), np.zeros_like(f.xp[part])
         stages["dcol = W_col^T @ g"] = lambda: np.matmul(W_col.T, g)
-        stages["col2im"] = lambda: add_columns(dcol, gxp, w_shape[2:], (1, 1), f.out)
+        stages["col2im"] = lambda: add_columns(dcol, gxp, kernel, (1, 1), f.out)
     times = {k: median_ms(fn, reps) * chunks for k, fn in stages.items()}
     times["db = sum g"] = median_ms(lambda: g.sum(axis=(0, 2)), reps) * chunks
     return times

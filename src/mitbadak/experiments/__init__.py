@@ -53,6 +53,7 @@ EXPERIMENTS: dict[str, str] = {
     "transformer-vs-lstm": "mitbadak.experiments.transformer_vs_lstm",
     "newton": "mitbadak.experiments.newton",
     "tanh-derivatives": "mitbadak.experiments.tanh_derivatives",
+    "gradient-penalty": "mitbadak.experiments.gradient_penalty",
 }
 
 

@@ -7,10 +7,12 @@ model once on an example input that requires a gradient, then walks the nodes fr
 output back to that input, in topological order, and writes each as ONNX operators (`OPS`):
 
     Affine -> Gemm (MatMul + Add for inputs of more than two axes)   Convolution -> Conv
+    Deconvolution -> ConvTranspose (dilations, groups and output_padding as attributes)
     ReLU, Sigmoid, Tanh, LeakyReLU, Softmax, LogSoftmax -> the op of the same name
     BatchNormalization (evaluation) -> BatchNormalization with the running statistics
-    MaxPooling -> MaxPool     AvgPooling -> AveragePool (count_include_pad=1: mitbadak's
-    zero padding counts in the mean)     Reshape -> Flatten or Reshape
+    MaxPooling -> MaxPool     AvgPooling -> AveragePool (ceil_mode and count_include_pad as
+    attributes: by default mitbadak's zero padding counts in the mean)
+    Reshape -> Flatten or Reshape
     Add, Sub, Mul, Div, Neg, MatMul, Transpose -> the op of the same name
 
 Dropout in evaluation mode records no node (it returns its input), so it is the identity
@@ -91,10 +93,23 @@ def _batch_norm(g: _Graph, fn: normalization.BatchNormalization, inputs: list[st
     g.node("BatchNormalization", inputs + stats, output, epsilon=fn.eps)
 
 
-def _window(fn: conv.Convolution | conv._Pooling, kernel: tuple[int, int]) -> dict[str, Any]:
+def _window(fn: conv._Conv | conv._Pooling, kernel: tuple[int, int]) -> dict[str, Any]:
     """ONNX's window attributes; its pads are (top, left, bottom, right)."""
     (sh, sw), (ph, pw) = fn.stride, fn.padding
     return {"kernel_shape": list(kernel), "strides": [sh, sw], "pads": [ph, pw, ph, pw]}
+
+
+def _conv(fn: conv._Conv) -> dict[str, Any]:
+    """A convolution's attributes: the window, dilations and groups."""
+    return {**_window(fn, fn.W.shape[2:]), "dilations": list(fn.dilation), "group": fn.groups}
+
+
+def _deconv(g: _Graph, fn: conv.Deconvolution, inputs: list[str], output: str) -> None:
+    """ONNX's output_padding is what ``size`` has beyond the windows of the input."""
+    spans = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
+             zip(fn.x.shape[2:], fn.stride, fn.padding, fn.dilation, fn.W.shape[2:])]
+    g.node("ConvTranspose", inputs, output, **_conv(fn),
+           output_padding=[size - span for size, span in zip(fn.size, spans)])
 
 
 def _reshape(g: _Graph, fn: shape.Reshape, inputs: list[str], output: str) -> None:
@@ -129,12 +144,13 @@ OPS: dict[type[Function], Emit] = {
     activation.LogSoftmax:
         lambda g, fn, inputs, output: g.node("LogSoftmax", inputs, output, axis=fn.axis),
     normalization.BatchNormalization: _batch_norm,
-    conv.Convolution: lambda g, fn, inputs, output: g.node(
-        "Conv", inputs, output, **_window(fn, fn.W.shape[2:])),
+    conv.Convolution: lambda g, fn, inputs, output: g.node("Conv", inputs, output, **_conv(fn)),
+    conv.Deconvolution: _deconv,
     conv.MaxPooling: lambda g, fn, inputs, output: g.node(
-        "MaxPool", inputs, output, **_window(fn, fn.kernel)),
+        "MaxPool", inputs, output, ceil_mode=int(fn.ceil_mode), **_window(fn, fn.kernel)),
     conv.AvgPooling: lambda g, fn, inputs, output: g.node(
-        "AveragePool", inputs, output, count_include_pad=1, **_window(fn, fn.kernel)),
+        "AveragePool", inputs, output, ceil_mode=int(fn.ceil_mode),
+        count_include_pad=int(fn.count_include_pad), **_window(fn, fn.kernel)),
     shape.Reshape: _reshape,
     shape.Transpose: lambda g, fn, inputs, output: g.node(
         "Transpose", inputs, output, perm=list(fn.axes or range(fn.inputs[0].ndim)[::-1])),

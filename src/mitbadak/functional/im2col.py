@@ -46,69 +46,76 @@ def pair(v: int | tuple[int, int], name: str, op: str, minimum: int) -> Pair:
     return int(hw[0]), int(hw[1])
 
 
-def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Output length of a window sliding over ``size`` (the book's ``conv_output_size``)."""
-    return (size + 2 * padding - kernel) // stride + 1
+def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    """Output length of a window sliding over ``size`` (the book's ``conv_output_size``); a
+    dilated kernel spans dilation * (kernel - 1) + 1 elements."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def pad(x: np.ndarray, padding: Pair, value: float = 0.0, spare_rows: int = 0) -> np.ndarray:
+def pad(x: np.ndarray, padding: Pair, value: float = 0.0, after: Pair = (0, 0)) -> np.ndarray:
     """x (N, C, H, W) with ``padding`` rows and columns of ``value`` around each image, and
-    ``spare_rows`` more rows of ``value`` at the bottom (for the run-on windows of ``conv.py``)."""
+    ``after`` more rows and columns of ``value`` at the bottom and right (a spare row for the
+    run-on windows of ``conv.py``, the last windows of pooling's ``ceil_mode``)."""
     ph, pw = padding
-    if ph == 0 and pw == 0 and spare_rows == 0:
+    if ph == 0 and pw == 0 and after == (0, 0):
         return x
     n, c, h, w = x.shape
-    xp = np.full((n, c, h + 2 * ph + spare_rows, w + 2 * pw), value, dtype=x.dtype)
+    xp = np.full((n, c, h + 2 * ph + after[0], w + 2 * pw + after[1]), value, dtype=x.dtype)
     xp[:, :, ph:ph + h, pw:pw + w] = x
     return xp
 
 
-def unpad(xp: np.ndarray, padding: Pair) -> np.ndarray:
+def unpad(xp: np.ndarray, padding: Pair, after: Pair = (0, 0)) -> np.ndarray:
     """The inverse of ``pad``: the inner (H, W) part of xp (xp itself when there is no padding,
     otherwise a view)."""
     ph, pw = padding
-    if ph == 0 and pw == 0:
+    if ph == 0 and pw == 0 and after == (0, 0):
         return xp
-    return xp[:, :, ph:xp.shape[2] - ph, pw:xp.shape[3] - pw]
+    return xp[:, :, ph:xp.shape[2] - ph - after[0], pw:xp.shape[3] - pw - after[1]]
 
 
-def windows(xp: np.ndarray, kernel: Pair, stride: Pair, out: Pair) -> np.ndarray:
+def windows(xp: np.ndarray, kernel: Pair, stride: Pair, out: Pair,
+            dilation: Pair = (1, 1)) -> np.ndarray:
     """The view v (N, C, KH, KW, OH, OW) of a padded input with
-    v[n, c, i, j, y, x] = xp[n, c, SH*y + i, SW*x + j]: element (i, j) of window (y, x).
+    v[n, c, i, j, y, x] = xp[n, c, SH*y + DH*i, SW*x + DW*j]: element (i, j) of window (y, x),
+    the kernel's taps DH, DW apart (``dilation``; 1 for the book's dense kernel).
 
     No copy: the strides step through xp (like ``sliding_window_view``, whose axes come in
     another order). ``conv.py`` asks for OW = the padded width with stride 1, so that each
-    output row runs on across the padding columns into the next row; that reads up to KW - 1
-    elements past the last row, so xp then needs a spare row (``pad``'s ``spare_rows``).
+    output row runs on across the padding columns into the next row; that reads up to
+    DW*(KW - 1) elements past the last row, so xp then needs a spare row (``pad``'s ``after``).
     """
-    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
+    (kh, kw), (sh, sw), (oh, ow), (dh, dw) = kernel, stride, out, dilation
     sn, sc, sy, sx = xp.strides
-    return as_strided(xp, (*xp.shape[:2], kh, kw, oh, ow), (sn, sc, sy, sx, sh * sy, sw * sx))
+    return as_strided(xp, (*xp.shape[:2], kh, kw, oh, ow),
+                      (sn, sc, dh * sy, dw * sx, sh * sy, sw * sx))
 
 
-def window_offsets(xp: np.ndarray, kernel: Pair, stride: Pair,
-                   out: Pair) -> Iterator[tuple[int, int, np.ndarray]]:
+def window_offsets(xp: np.ndarray, kernel: Pair, stride: Pair, out: Pair,
+                   dilation: Pair = (1, 1)) -> Iterator[tuple[int, int, np.ndarray]]:
     """For each kernel offset (i, j), the (N, C, OH, OW) view ``windows(...)[:, :, i, j]``: the
     element at offset (i, j) of every window (writing into it writes into ``xp``)."""
-    view = windows(xp, kernel, stride, out)
+    view = windows(xp, kernel, stride, out, dilation)
     for i in range(kernel[0]):
         for j in range(kernel[1]):
             yield i, j, view[:, :, i, j]
 
 
-def columns(xp: np.ndarray, kernel: Pair, stride: Pair, out: Pair) -> np.ndarray:
+def columns(xp: np.ndarray, kernel: Pair, stride: Pair, out: Pair,
+            dilation: Pair = (1, 1)) -> np.ndarray:
     """im2col of an already padded input: the windows copied to (N, C*KH*KW, OH*OW)."""
     n, c = xp.shape[:2]
-    return windows(xp, kernel, stride, out).reshape(n, c * kernel[0] * kernel[1], -1)
+    return windows(xp, kernel, stride, out, dilation).reshape(n, c * kernel[0] * kernel[1], -1)
 
 
-def add_columns(col: np.ndarray, xp: np.ndarray, kernel: Pair, stride: Pair, out: Pair) -> None:
+def add_columns(col: np.ndarray, xp: np.ndarray, kernel: Pair, stride: Pair, out: Pair,
+                dilation: Pair = (1, 1)) -> None:
     """col2im into a padded buffer: add each column (N, C*KH*KW, OH*OW) onto its window of xp.
 
     One addition per kernel offset, as the book: windows overlap, so one copy cannot do it.
     """
     col = col.reshape(*xp.shape[:2], *kernel, *out)
-    for i, j, view in window_offsets(xp, kernel, stride, out):
+    for i, j, view in window_offsets(xp, kernel, stride, out, dilation):
         view += col[:, :, i, j]
 
 

@@ -15,8 +15,9 @@ import numpy as np
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.grad_mode import no_grad
 from mitbadak.autograd.tensor import Tensor, as_tensor
-from mitbadak.functional._util import check_floating, sum_columns
-from mitbadak.functional.activation import softmax
+from mitbadak.functional._util import check_floating, on_either, sum_columns
+from mitbadak.functional.activation import sigmoid, softmax
+from mitbadak.functional.elementwise import Log, maximum
 from mitbadak.functional.shape import getitem, reshape
 
 
@@ -279,26 +280,30 @@ class BinaryCrossEntropy(Function):
         dL/dt = w (log(1 - y) - log(y))     (unclamped: inf at y = 0 or 1).
     """
 
+    saved_tensors = {"y": 0, "t": 1}
+
     def __init__(self, weight: np.ndarray | None, reduction: str) -> None:
         self.weight, self.reduction = weight, reduction
 
     def forward(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
-        self.y, self.t = y, t
+        self.y, self.t, self.size = y, t, y.size
         with np.errstate(divide="ignore"):
             log_y = np.maximum(np.log(y), -100)
             log_1my = np.maximum(np.log1p(-y), -100)
         loss = -(t * log_y + (1 - t) * log_1my)
         return _reduce(loss, self.weight, self.reduction)
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        y, t = self.y, self.t
-        scale = _upstream(gy, self.weight, self.reduction, y.size)
-        gy_ = scale * (y - t) / np.maximum(y * (1 - y), 1e-12)
+    def backward(self, gy: Any) -> tuple[Any, Any]:
+        y, t = self.y, self.t  # arrays, or tensors under create_graph (then so is gy)
+        scale = _upstream(gy, self.weight, self.reduction, self.size)
+        floor = y * (1 - y)
+        floor = maximum(floor, 1e-12) if isinstance(floor, Tensor) else np.maximum(floor, 1e-12)
+        gy_ = scale * (y - t) / floor
         if not self.needs_input_grad[1]:
-            return gy_.astype(y.dtype, copy=False), None
+            return gy_, None
         with np.errstate(divide="ignore"):
-            gt = scale * (np.log1p(-y) - np.log(y))
-        return gy_.astype(y.dtype, copy=False), gt.astype(y.dtype, copy=False)
+            gt = scale * (on_either(Log, 1 - y) - on_either(Log, y))
+        return gy_, gt
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -317,12 +322,14 @@ class BinaryCrossEntropyWithLogits(Function):
         dL/dt = w [p softplus(-x) - softplus(x)] = w [(p - 1) softplus(-x) - x].
     """
 
+    saved_tensors = {"x": 0, "t": 1}
+
     def __init__(self, weight: np.ndarray | None, pos_weight: np.ndarray | None,
                  reduction: str) -> None:
         self.weight, self.pos_weight, self.reduction = weight, pos_weight, reduction
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        self.x, self.t = x, t
+        self.x, self.t, self.size = x, t, x.size
         self.tail = tail = np.log1p(np.exp(-np.abs(x)))
         self.softplus_neg = np.maximum(-x, 0) + tail
         positive = t * self.softplus_neg
@@ -331,19 +338,22 @@ class BinaryCrossEntropyWithLogits(Function):
         loss = positive + (1 - t) * (np.maximum(x, 0) + tail)
         return _reduce(loss, self.weight, self.reduction)
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        x, t, p = self.x, self.t, self.pos_weight
-        scale = _upstream(gy, self.weight, self.reduction, x.size)
-        # sigmoid(±x) = e^(min(±x, 0) - log(1 + e^-|x|)): never an overflow
-        positive = t * np.exp(np.minimum(-x, 0) - self.tail)
-        if p is not None:
-            positive *= p
-        gx = (1 - t) * np.exp(np.minimum(x, 0) - self.tail) - positive
-        gx = (scale * gx).astype(x.dtype, copy=False)
+    def backward(self, gy: Any) -> tuple[Any, Any]:
+        x, t, p = self.x, self.t, self.pos_weight  # x, t: tensors under create_graph
+        scale = _upstream(gy, self.weight, self.reduction, self.size)
+        if isinstance(x, Tensor):  # the same formula in ops of the graph
+            sig, sig_neg = sigmoid(x), sigmoid(-x)
+            softplus_neg = -on_either(Log, sig)
+        else:  # sigmoid(±x) = e^(min(±x, 0) - log(1 + e^-|x|)): never an overflow
+            sig = np.exp(np.minimum(x, 0) - self.tail)
+            sig_neg = np.exp(np.minimum(-x, 0) - self.tail)
+            softplus_neg = self.softplus_neg
+        positive = t * sig_neg if p is None else t * sig_neg * p
+        gx = scale * ((1 - t) * sig - positive)
         if not self.needs_input_grad[1]:
             return gx, None
-        gt = -x if p is None else (p - 1) * self.softplus_neg - x
-        return gx, (scale * gt).astype(x.dtype, copy=False)
+        gt = -x if p is None else (p - 1) * softplus_neg - x
+        return gx, scale * gt
 
 
 def _reduce(loss: np.ndarray, weight: np.ndarray | None, reduction: str) -> np.ndarray:
@@ -358,8 +368,7 @@ def _reduce(loss: np.ndarray, weight: np.ndarray | None, reduction: str) -> np.n
     return np.asarray(total, dtype=loss.dtype)
 
 
-def _upstream(gy: np.ndarray, weight: np.ndarray | None, reduction: str,
-              size: int) -> np.ndarray:
+def _upstream(gy: Any, weight: np.ndarray | None, reduction: str, size: int) -> Any:
     """What each element's local derivative is multiplied by: dL/dloss_i = gy w_i (/ n)."""
     scale = gy / (size or 1) if reduction == "mean" else gy
     return scale if weight is None else scale * weight

@@ -13,6 +13,8 @@ N, H and W (as PyTorch's BatchNorm2d; the book's code normalises each of C*H*W p
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from mitbadak.autograd.function import Function
@@ -20,12 +22,14 @@ from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.functional._util import check_floating, sum_rows
 
 
-def _channel_sum(a: np.ndarray) -> np.ndarray:
-    """Sum over every axis but the channel axis 1: shape (C,)."""
-    return sum_rows(a) if a.ndim == 2 else a.sum(axis=(0, *range(2, a.ndim)))
+def _channel_sum(a: Any) -> Any:
+    """Sum over every axis but the channel axis 1: shape (C,) (an array or a tensor)."""
+    if a.ndim == 2 and isinstance(a, np.ndarray):
+        return sum_rows(a)
+    return a.sum(axis=(0, *range(2, a.ndim)))
 
 
-def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
+def _per_channel(v: Any, ndim: int) -> Any:
     """Shape (C,) -> (1, C, 1, 1, ...) so it broadcasts over the channel axis."""
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
@@ -37,7 +41,13 @@ class BatchNormalization(Function):
     dx = (1 / m) / sqrt(var + eps) * (m * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)),
     with dx_hat = gy * gamma and m the number of values per feature;
     dgamma = sum(gy * x_hat),  dbeta = sum(gy).
+
+    The backward is written in operations that take arrays or tensors (see `Function`), so
+    under ``create_graph`` the same formula is recorded: x_hat and 1/sqrt(var + eps), which
+    depend on x in training, are then computed again from x's tensor (``_normalize``).
     """
+
+    saved_tensors = {"x": 0, "gamma": 1}
 
     def __init__(self, running_mean: np.ndarray | None, running_var: np.ndarray | None,
                  training: bool, momentum: float, eps: float) -> None:
@@ -45,7 +55,7 @@ class BatchNormalization(Function):
         self.training, self.momentum, self.eps = training, momentum, eps
 
     def forward(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
-        self.gamma = gamma
+        self.gamma, self.x = gamma, x
         if not self.training:
             return self._forward_eval(x, gamma, beta)
         m = x.size // x.shape[1]
@@ -87,8 +97,17 @@ class BatchNormalization(Function):
         running_var *= 1 - mom
         running_var += (mom * m / (m - 1)) * var
 
-    def backward(self, gy: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    def _normalize(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Training's x_hat and 1/sqrt(var + eps) as tensors of x (for ``create_graph``)."""
+        m = self.m
+        centred = x - _per_channel(_channel_sum(x) / m, x.ndim)
+        inv_std = (_channel_sum(centred * centred) / m + self.eps) ** -0.5
+        return centred * _per_channel(inv_std, x.ndim), inv_std
+
+    def backward(self, gy: Any) -> tuple[Any, Any, Any]:
         ndim = gy.ndim
+        if self.training and isinstance(gy, Tensor):  # on a copy of the node: see Function
+            self.x_hat, self.inv_std = self._normalize(self.x)  # type: ignore[arg-type]
         dbeta = _channel_sum(gy)
         scale = self.gamma * self.inv_std  # dy/dx at fixed statistics
         if not self.training:  # x_hat = (x - mu) * inv_std, so sum(gy * x_hat) needs no x_hat
