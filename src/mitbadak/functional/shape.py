@@ -197,7 +197,7 @@ class Concatenate(Function):
         # slices of gy: views of an array, GetItem nodes of a tensor (under create_graph)
         lead = (slice(None),) * self.axis
         starts = np.cumsum([0, *self.sizes])
-        return tuple(gy[(*lead, slice(int(a), int(b)))] for a, b in zip(starts, starts[1:]))
+        return tuple(gy[lead + (slice(int(a), int(b)),)] for a, b in zip(starts, starts[1:]))
 
 
 def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
