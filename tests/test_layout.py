@@ -60,6 +60,7 @@ RANKS = {
     "functional": 4, "mitbadak": 4,  # the top package loads autograd and functional only
     "nn": 5, "optim": 5, "data": 5, "numerical": 5,
     "training": 6, "viz": 6, "export": 6, "experiments": 7, "cli": 8, "__main__": 9,
+    "tune": 5,
 }
 
 
