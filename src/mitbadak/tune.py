@@ -232,21 +232,26 @@ def process_pool(workers: int | None = None) -> Iterator[ProcessPoolExecutor]:
                 os.environ[name] = value
 
 
+CONNECT_TIMEOUT = 10.0  # seconds to wait for a Dask scheduler before saying it cannot be reached
+
+
 class SchedulerError(ConnectionError):
     """The Dask scheduler cannot be reached, or Dask's ``distributed`` is not installed."""
 
 
 @contextmanager
-def dask_executor(address: str, timeout: float = 10.0) -> Iterator[Executor]:
+def dask_executor(address: str, timeout: float | None = None) -> Iterator[Executor]:
     """An executor on the Dask cluster whose scheduler listens at ``address``
-    (``tcp://host:8786``): ``distributed.Client(address).get_executor()``, closed after."""
+    (``tcp://host:8786``): ``distributed.Client(address).get_executor()``, closed after.
+    Raises `SchedulerError` if no scheduler answers within ``timeout`` (`CONNECT_TIMEOUT`)
+    seconds."""
     try:
         from distributed import Client
     except ImportError:
         raise SchedulerError("a Dask cluster needs Dask's distributed: pip install "
                              "'mitbadak[cluster]'") from None
     try:
-        client = Client(address, timeout=timeout)
+        client = Client(address, timeout=CONNECT_TIMEOUT if timeout is None else timeout)
     except (OSError, TimeoutError, ValueError) as error:
         raise SchedulerError(f"cannot reach the Dask scheduler at {address}: "
                              f"{one_line(error)}") from None

@@ -108,6 +108,9 @@ def run(quick: bool = False, dataset: str | None = None, seed: int = 0,
                                         metric="final_val")
     except tune.SchedulerError as error:
         raise ExperimentError(str(error)) from None
+    if search.best is None:  # nothing to rank or draw
+        raise ExperimentError(f"every finished trial failed; the first: {search.trials[0].error}"
+                              if search.trials else "interrupted before any trial finished")
     ranked = sorted((t for t in search.trials if t.ok), key=lambda t: (-(t.value or 0), t.index))
     return {"dataset": found, "seed": seed, "workers": workers, "scheduler": scheduler,
             "trials": [{"index": t.index, "lr": t.params["lr"],
