@@ -61,6 +61,7 @@ RANKS = {
     "nn": 5, "optim": 5, "data": 5, "numerical": 5,
     "training": 6, "viz": 6, "export": 6, "experiments": 7, "cli": 8, "__main__": 9,
     "autograd.gradient": 2, "autograd.functional": 3,
+    "tune": 5,
 }
 
 

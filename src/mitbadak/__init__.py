@@ -3,7 +3,8 @@
 ``import mitbadak as mb`` loads NumPy, the autograd core (`mitbadak.autograd`) and the ops on
 it (`mitbadak.functional`) alone. Everything above them loads on first use (PEP 562):
 ``mb.nn``, ``mb.optim``, ``mb.data``, ``mb.training``, ``mb.viz``, ``mb.numerical``,
-``mb.experiments``; matplotlib and tqdm only when a figure or a progress bar is made.
+``mb.experiments``, ``mb.tune``; matplotlib and tqdm only when a figure or a progress bar is
+made.
 
 The layers, from the bottom up (each imports only those below it)::
 
@@ -14,6 +15,7 @@ The layers, from the bottom up (each imports only those below it)::
     data         datasets, IDX files, the DataLoader
     training     the training step and loop, History, checkpoints, the architecture registry
     viz          figures and graph drawing
+    tune         random hyper-parameter search on any executor (a process pool, Dask)
     experiments  the book's lessons;   cli   the `mitbadak` command
 """
 
@@ -33,7 +35,7 @@ from mitbadak.autograd.tensor import Tensor, tensor
 __version__ = "0.2.0"  # the one place it is written: pyproject.toml reads it from here
 
 _SUBPACKAGES = ("nn", "optim", "data", "training", "viz", "numerical", "experiments", "cli",
-               "export")
+               "export", "tune")
 
 #: Names that moved in 0.2 (CHANGELOG.md): ``mb.train`` and friends still resolve as
 #: attributes; ``import mitbadak.train`` says where the module went.

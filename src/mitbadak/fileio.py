@@ -13,16 +13,23 @@ other name are never touched.
 
 Any failure (a read-only directory, a path under a file, a full disk) is raised as
 `FileWriteError`: an `OSError` whose message names the target and the reason in one line.
+
+`to_json` is the JSON text the library writes (the experiments' results, a search's trials):
+strict JSON, NumPy values as Python ones, compact lists of numbers.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+import numpy as np
 
 FILE_MODE = 0o644  # mkstemp makes the file private (0600); written files are readable by all
 
@@ -119,3 +126,30 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with NumPy scalars and arrays turned into Python numbers and lists, and
+    non-finite floats into the strings "nan", "inf", "-inf" (strict JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def to_json(value: Any, indent: str = "") -> str:
+    """JSON text with one key per line, but each list of numbers or strings on a single line,
+    so a curve of 400 points takes one line instead of 400."""
+    value = jsonable(value)
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k)}: {to_json(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        return "[\n" + ",\n".join(inner + to_json(v, inner) for v in value) + "\n" + indent + "]"
+    return json.dumps(value, allow_nan=False)

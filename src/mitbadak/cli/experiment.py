@@ -12,6 +12,8 @@ from mitbadak.cli import UsageError
 from mitbadak.cli.train import seed
 from mitbadak.data import DATASETS, DatasetNotFoundError
 
+LANGUAGES = ("en", "ko")  # as experiments._report.LANGUAGES (not imported: --help stays fast)
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -30,6 +32,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, metavar="N",
                         help="processes for experiments that run trials in parallel "
                              "(hyperparams; default: the available cores)")
+    parser.add_argument("--trials", type=int, metavar="N",
+                        help="trials of a search (hyperparams; default: the experiment's)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the trials on the Dask cluster whose scheduler is at ADDRESS, "
+                             "e.g. tcp://host:8786 (hyperparams; needs "
+                             "`pip install 'mitbadak[cluster]'`)")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en",
+                        help="language of the figures' text: en or ko (Korean; needs a Korean "
+                             "font such as fonts-nanum) (default: %(default)s)")
     parser.set_defaults(func=run)
 
 
@@ -44,11 +55,14 @@ def run(args: argparse.Namespace) -> int:
     if args.name is None:
         raise UsageError("name an experiment: " + ", ".join(experiments.EXPERIMENTS)
                          + " (or --list)")
-    options = {key: value for key in ("dataset", "seed", "workers")
+    from mitbadak.viz.i18n import FontNotFoundError
+
+    options = {key: value for key in ("dataset", "seed", "workers", "trials", "scheduler")
                if (value := getattr(args, key)) is not None}
     try:
-        report = experiments.run_experiment(args.name, args.out, quick=args.quick, **options)
-    except (experiments.ExperimentError, DatasetNotFoundError) as error:
+        report = experiments.run_experiment(args.name, args.out, quick=args.quick,
+                                            lang=args.lang, **options)
+    except (experiments.ExperimentError, DatasetNotFoundError, FontNotFoundError) as error:
         raise UsageError(str(error)) from None
     print(report.summary)
     print(f"wrote {len(report.files)} files in {args.out} ({report.seconds:.1f} s): "

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mitbadak.experiments._report import write_json
+from mitbadak.experiments._report import figure_language, write_json
 
 #: Experiment name -> module that implements it (see the module docstring).
 EXPERIMENTS: dict[str, str] = {
@@ -96,19 +96,21 @@ def compute(name: str, quick: bool = False, **options: Any) -> dict[str, Any]:
     return run(quick=quick, **options)
 
 
-def run_experiment(name: str, out: str | Path, quick: bool = False,
+def run_experiment(name: str, out: str | Path, quick: bool = False, lang: str = "en",
                    **options: Any) -> ExperimentReport:
-    """Run experiment ``name``; write ``<out>/<name>.json`` and its figures into ``out``.
+    """Run experiment ``name``; write ``<out>/<name>.json`` and its figures into ``out``,
+    with their text in ``lang`` ("en" or "ko": see `_report.figure_language`).
 
     ``options`` (e.g. ``dataset="digits"``) go to the experiment's ``run``; leave an option out
     to get the experiment's default.
     """
     module = load(name)
     out = Path(out)
-    start = time.perf_counter()
-    result = compute(name, quick=quick, **options)
-    seconds = time.perf_counter() - start
-    record = {"experiment": name, "quick": quick, "options": options,
-              "seconds": round(seconds, 3), "result": result}
-    files = [write_json(record, out / f"{name}.json")] + module.draw(result, out)
+    with figure_language(lang):  # a missing Korean font is said now, not after the run
+        start = time.perf_counter()
+        result = compute(name, quick=quick, **options)
+        seconds = time.perf_counter() - start
+        record = {"experiment": name, "quick": quick, "options": options,
+                  "seconds": round(seconds, 3), "result": result}
+        files = [write_json(record, out / f"{name}.json")] + module.draw(result, out)
     return ExperimentReport(name, result, files, module.summary(result), seconds)

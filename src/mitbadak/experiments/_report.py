@@ -5,24 +5,48 @@ a Figure on its own Agg canvas), never ``pyplot``: no display is needed, no glob
 changed (a notebook keeps its own), and ``import mitbadak`` and the experiments' ``run``
 functions never load matplotlib. Files are written atomically: a half-written figure or
 result never replaces a good one.
+
+Inside ``with figure_language("ko"):`` every figure saved is translated first (`_ko.KO`,
+through `mitbadak.viz.i18n.localize`) and drawn in a Korean font; the lessons draw in English
+and never know.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mitbadak import fileio
+from mitbadak.fileio import to_json
 from mitbadak.viz.figures import new_figure
 from mitbadak.viz.graph import render
+from mitbadak.viz.i18n import korean_font, localize
 
 DPI = 120
+LANGUAGES = ("en", "ko")  # the figures' languages; English is how the lessons draw
+_language: ContextVar[str] = ContextVar("figure_language", default="en")
+
+
+@contextmanager
+def figure_language(language: str) -> Iterator[None]:
+    """Save the figures of this block in ``language`` (one of `LANGUAGES`). For Korean, a
+    Korean font must be installed: `mitbadak.viz.i18n.FontNotFoundError` otherwise, raised
+    here, before any figure is drawn."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown figure language {language!r}; choose one of "
+                         + ", ".join(LANGUAGES))
+    if language == "ko":
+        korean_font()
+    token = _language.set(language)
+    try:
+        yield
+    finally:
+        _language.reset(token)
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
@@ -33,39 +57,17 @@ def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | N
     return figure, figure.subplots(nrows, ncols, **kwargs)
 
 
-def jsonable(value: Any) -> Any:
-    """``value`` with NumPy scalars and arrays turned into Python numbers and lists, and
-    non-finite floats into the strings "nan", "inf", "-inf" (strict JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
-
-
-def to_json(value: Any, indent: str = "") -> str:
-    """JSON text with one key per line, but each list of numbers or strings on a single line,
-    so a curve of 400 points takes one line instead of 400."""
-    value = jsonable(value)
-    inner = indent + "  "
-    if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(k)}: {to_json(v, inner)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        return "[\n" + ",\n".join(inner + to_json(v, inner) for v in value) + "\n" + indent + "]"
-    return json.dumps(value, allow_nan=False)
-
-
 def write_json(data: Any, path: Path) -> Path:
     return fileio.atomic_write(path, (to_json(data) + "\n").encode())
 
 
 def save_figure(fig: Any, path: Path) -> Path:
-    """Save ``fig`` as a PNG at ``path`` (a figure not made by pyplot needs no closing)."""
+    """Save ``fig`` as a PNG at ``path`` (a figure not made by pyplot needs no closing), in
+    the language of the enclosing `figure_language` block."""
+    if _language.get() == "ko":
+        from mitbadak.experiments._ko import KO
+
+        localize(fig, KO.for_figure(Path(path).stem), korean_font())
     return fileio.atomic_write(path, lambda file: fig.savefig(file, dpi=DPI, bbox_inches="tight",
                                                             format="png"))
 

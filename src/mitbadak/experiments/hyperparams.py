@@ -14,22 +14,20 @@ in every trial where a grid repeats the same few (Bergstra and Bengio, 2012). Th
 result: the best trials all have a learning rate near 0.01, whatever their weight decay; the
 next step would be a narrower search there.
 
-Trials run in parallel on a process pool (``workers``; by default one per available core),
-each worker with a single BLAS thread: with one worker per core, more threads would fight over
-the cores (10x slower, measured on 2 cores). Trial i draws its hyperparameters, initial weights
-and batch order from the seed (seed, i) alone, so the results are the same whatever the number
-of workers or the order they finish in.
+The search is `mitbadak.tune.random_search`: trials run in parallel on a process pool
+(``workers``; by default one per available core, each with a single BLAS thread), or on a Dask
+cluster (``scheduler="tcp://host:8786"``, whose workers have mitbadak installed). Trial i draws
+its hyperparameters, initial weights and batch order from the seed (seed, i) alone, so the
+results are the same whatever runs them, in whatever order they finish. Ctrl-C keeps the
+trials finished so far (the result says ``interrupted``).
 
-``quick`` runs 6 trials of 10 epochs.
+``quick`` runs 6 trials of 10 epochs; ``trials`` sets their number.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ from typing import Any
 import numpy as np
 
 import mitbadak as mb
-from mitbadak import nn
+from mitbadak import nn, tune
 from mitbadak.experiments import ExperimentError
 from mitbadak.experiments._data import Split, find_dataset
 from mitbadak.experiments._report import save_figure, subplots
@@ -52,35 +50,13 @@ EPOCHS, QUICK_EPOCHS = 50, 10
 LOG10_LR = (-6.0, -2.0)
 LOG10_WEIGHT_DECAY = (-8.0, -4.0)
 SHOWN = 20  # best trials drawn, as the book
-BLAS_THREADS_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # The book's best trial (its 2022 notebook run, MNIST).
 BOOK_BEST = {"val": 0.84, "lr": 0.0094, "weight_decay": 2.8e-6}
-
-
-def default_workers() -> int:
-    """The number of CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-@contextmanager
-def one_blas_thread_per_new_process() -> Iterator[None]:
-    """Processes started inside this block use one BLAS thread each.
-
-    A BLAS library reads these variables once, when it loads: the running process keeps its
-    threads, and the worker processes, started fresh ("spawn"), get one each.
-    """
-    saved = {name: os.environ.get(name) for name in BLAS_THREADS_VARIABLES}
-    os.environ.update(dict.fromkeys(BLAS_THREADS_VARIABLES, "1"))
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+#: The search space; the seeds make each trial's initial weights and batch order.
+SPACE: dict[str, tune.Distribution] = {
+    "lr": tune.loguniform(10 ** LOG10_LR[0], 10 ** LOG10_LR[1]),
+    "weight_decay": tune.loguniform(10 ** LOG10_WEIGHT_DECAY[0], 10 ** LOG10_WEIGHT_DECAY[1]),
+    "init_seed": tune.randint(0, 2**32), "batch_seed": tune.randint(0, 2**32)}
 
 
 def split(x: np.ndarray, t: np.ndarray, seed: int) -> tuple[Split, Split]:
@@ -91,50 +67,70 @@ def split(x: np.ndarray, t: np.ndarray, seed: int) -> tuple[Split, Split]:
     return (x[rest], t[rest]), (x[val], t[val])
 
 
-def trial(index: int, seed: int, train_set: Split, val_set: Split, epochs: int) -> dict[str, Any]:
-    """Trial ``index``: draw a learning rate and a weight decay, train, record the accuracy.
-
-    A module-level function, so that a process pool can send it to its workers.
-    """
-    rng = np.random.default_rng([seed, index])
-    lr = float(10 ** rng.uniform(*LOG10_LR))
-    weight_decay = float(10 ** rng.uniform(*LOG10_WEIGHT_DECAY))
-    mb.manual_seed(int(rng.integers(2**32)))
+def trial(params: dict[str, Any], train_set: Split, val_set: Split,
+          epochs: int) -> dict[str, Any]:
+    """Train the network with the learning rate and weight decay of ``params``; return the
+    accuracy per epoch. A module-level function, so that a worker can be sent it."""
+    mb.manual_seed(params["init_seed"])
     model = nn.MLP(train_set[0].shape[1], HIDDEN, 10, init="he")
-    history = fit_lesson(model, make_optimizer("sgd", model, lr, weight_decay), train_set,
-                         batch_size=BATCH, epochs=epochs,
-                         evaluate=True, test=val_set, seed=int(rng.integers(2**32)))
-    return {"index": index, "lr": lr, "weight_decay": weight_decay,
-            "train": history.train_accuracy, "val": history.test_accuracy,
+    optimizer = make_optimizer("sgd", model, params["lr"], params["weight_decay"])
+    history = fit_lesson(model, optimizer, train_set, batch_size=BATCH, epochs=epochs,
+                         evaluate=True, test=val_set, seed=params["batch_seed"])
+    return {"train": history.train_accuracy, "val": history.test_accuracy,
             "final_val": history.test_accuracy[-1]}
 
 
 def run(quick: bool = False, dataset: str | None = None, seed: int = 0,
-        workers: int | None = None) -> dict[str, Any]:
-    """Run the trials, ``workers`` at a time, and rank them by final validation accuracy.
+        workers: int | None = None, trials: int | None = None,
+        scheduler: str | None = None) -> dict[str, Any]:
+    """Run the trials, ``workers`` at a time here or on the Dask cluster at ``scheduler``,
+    and rank them by final validation accuracy.
 
     With ``workers`` > 1 the trials run in fresh Python processes, which import the main
     module again: a script that calls this needs the ``if __name__ == "__main__":`` guard.
     """
     if workers is not None and workers < 1:
         raise ExperimentError(f"--workers must be at least 1, got {workers}")
+    if trials is not None and trials < 1:
+        raise ExperimentError(f"--trials must be at least 1, got {trials}")
+    if workers is not None and scheduler is not None:
+        raise ExperimentError("--workers is for this machine; a Dask cluster (--scheduler) "
+                              "has its own workers")
     found, (x, t) = find_dataset(dataset)
     train_set, val_set = split(x, t, seed)
-    trials, epochs = (QUICK_TRIALS, QUICK_EPOCHS) if quick else (TRIALS, EPOCHS)
-    workers = min(workers or default_workers(), trials)
-    one_trial = partial(trial, seed=seed, train_set=train_set, val_set=val_set, epochs=epochs)
-    if workers == 1:
-        results = [one_trial(i) for i in range(trials)]
-    else:
-        spawn = multiprocessing.get_context("spawn")
-        with one_blas_thread_per_new_process(), ProcessPoolExecutor(workers, spawn) as pool:
-            results = list(pool.map(one_trial, range(trials)))
-    ranked = sorted(results, key=lambda r: (-r["final_val"], r["index"]))
-    return {"dataset": found, "seed": seed, "workers": workers, "trials": ranked,
+    default_trials, epochs = (QUICK_TRIALS, QUICK_EPOCHS) if quick else (TRIALS, EPOCHS)
+    trials = trials or default_trials
+    workers = None if scheduler else min(workers or tune.default_workers(), trials)
+    objective = partial(trial, train_set=train_set, val_set=val_set, epochs=epochs)
+    try:
+        with _executor(workers, scheduler) as executor:
+            search = tune.random_search(objective, SPACE, trials, executor, seed,
+                                        metric="final_val")
+    except tune.SchedulerError as error:
+        raise ExperimentError(str(error)) from None
+    if search.best is None:  # nothing to rank or draw
+        raise ExperimentError(f"every finished trial failed; the first: {search.trials[0].error}"
+                              if search.trials else "interrupted before any trial finished")
+    ranked = sorted((t for t in search.trials if t.ok), key=lambda t: (-(t.value or 0), t.index))
+    return {"dataset": found, "seed": seed, "workers": workers, "scheduler": scheduler,
+            "trials": [{"index": t.index, "lr": t.params["lr"],
+                        "weight_decay": t.params["weight_decay"], **t.result} for t in ranked],
+            "failed": [{"index": t.index, "error": t.error} for t in search.failed],
+            "planned": trials, "interrupted": search.interrupted,
             "train_samples": len(train_set[0]), "val_samples": len(val_set[0]),
             "network": [x.shape[1], *HIDDEN, 10], "batch": BATCH,
             "epochs": epochs, "log10_lr": LOG10_LR,
             "log10_weight_decay": LOG10_WEIGHT_DECAY, "book_best": BOOK_BEST}
+
+
+def _executor(workers: int | None, scheduler: str | None) -> AbstractContextManager[Executor]:
+    """Where the trials run: the Dask cluster at ``scheduler``, else ``workers`` processes
+    here (one: in this process)."""
+    if scheduler is not None:
+        return tune.dask_executor(scheduler)
+    if workers == 1:
+        return nullcontext(tune.SerialExecutor())
+    return tune.process_pool(workers)
 
 
 def draw(result: dict[str, Any], out: Path) -> list[Path]:
@@ -190,9 +186,15 @@ def _draw_best(result: dict[str, Any], path: Path) -> Path:
 
 
 def summary(result: dict[str, Any]) -> str:
+    where = (f"on the Dask cluster at {result['scheduler']}" if result["scheduler"]
+             else f"{result['workers']} workers")
     lines = [f"{len(result['trials'])} trials on {result['dataset']} ({result['train_samples']} "
              f"train / {result['val_samples']} validation samples, {result['epochs']} epochs, "
-             f"{result['workers']} workers); the best by validation accuracy:"]
+             f"{where}); the best by validation accuracy:"]
+    if result["interrupted"]:
+        lines.insert(0, f"interrupted: {len(result['trials']) + len(result['failed'])} of "
+                        f"{result['planned']} trials finished")
+    lines += [f"  trial {f['index']} failed: {f['error']}" for f in result["failed"]]
     for rank, r in enumerate(result["trials"][:5], start=1):
         lines.append(f"  #{rank} val {r['final_val']:.3f}  lr {r['lr']:.2e}  "
                      f"weight decay {r['weight_decay']:.2e}  (trial {r['index']})")
