@@ -18,6 +18,7 @@ from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.functional._util import check_floating, on_either
 from mitbadak.functional.elementwise import Exp
+from mitbadak.functional.special import erf  # NumPy has none; GELU's exact form needs it
 
 
 class Step(Function):
@@ -199,7 +200,6 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 # ------------------------------------------------------------------ GELU (issue 17: GPT)
-from mitbadak.functional.special import erf  # noqa: E402  (NumPy has none; only GELU uses it)
 
 SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))
 

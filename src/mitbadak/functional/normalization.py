@@ -1,14 +1,16 @@
-"""Batch Normalization (Ioffe & Szegedy 2015; the book's chapter 6) as one fused node.
+"""Batch Normalization (Ioffe & Szegedy 2015; the book's chapter 6) and Layer Normalization
+(Ba, Kiros & Hinton 2016; the Transformer's), each one fused node.
 
-Training:  mu, var = mean and (biased) variance of each feature over the batch,
-           x_hat = (x - mu) / sqrt(var + eps),   y = gamma * x_hat + beta,
-           and the running statistics move towards mu and the unbiased variance:
-           running = (1 - momentum) * running + momentum * batch value.
-Evaluation: the running statistics replace the batch's, so one sample's output does not
-           depend on the others in its batch.
+Batch norm, training:  mu, var = mean and (biased) variance of each feature over the batch,
+    x_hat = (x - mu) / sqrt(var + eps),   y = gamma * x_hat + beta,
+    and the running statistics move towards mu and the unbiased variance:
+    running = (1 - momentum) * running + momentum * batch value.
+Batch norm, evaluation: the running statistics replace the batch's, so one sample's output
+    does not depend on the others in its batch.
 
 For (N, C) input the statistics are per feature over N; for (N, C, H, W) per channel over
 N, H and W (as PyTorch's BatchNorm2d; the book's code normalises each of C*H*W positions).
+Layer norm normalises each sample over its own last axes instead (`LayerNormFunction`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor, as_tensor
-from mitbadak.functional._util import check_floating, sum_rows
+from mitbadak.functional._util import check_floating, sum_columns, sum_rows
 
 
 def _channel_sum(a: Any) -> Any:
@@ -161,7 +163,6 @@ def batch_norm(x: Tensor, running_mean: np.ndarray | None, running_var: np.ndarr
 
 
 # ---------------------------------------------------- Layer Normalization (issue 17: GPT)
-from mitbadak.functional._util import sum_columns  # noqa: E402  (the row means below)
 
 
 class LayerNormFunction(Function):
