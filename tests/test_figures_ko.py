@@ -64,6 +64,9 @@ def test_untranslated_names_english_words_outside_formulas_and_kept_names():
     ko = Catalogue({}, keep=["SGD"])
     assert ko.untranslated("$\\nabla f$: SGD 학습률 0.1 (x, y)") == []
     assert ko.untranslated("SGD training loss") == ["training", "loss"]
+    # names from code (digits, underscores, dots) are not English words; a sentence's dot is
+    assert ko.untranslated("Seq2seq, clip_grad_norm_, mb.autograd.grad, h_50 (approx.)") == [
+        "approx"]
 
 
 def lesson_result(name):
@@ -115,6 +118,26 @@ def test_only_korean_texts_take_the_korean_font():
     assert axes.get_xticklabels()[0].get_fontfamily()[0] == family
     # numbers and formulas keep matplotlib's font, whose minus sign a Korean font may lack
     assert axes.get_yticklabels()[0].get_fontfamily() == matplotlib.rcParams["font.family"]
+
+
+def test_data_texts_and_data_axes_stay_as_drawn():
+    """A text marked as data (a corpus's word) and the tick labels of an axis marked as data
+    (a sequence's characters) are neither translated nor counted as English left."""
+    figure = new_figure()
+    axes = figure.subplots()
+    word = axes.annotate("epoch", (0, 0), gid=i18n.DATA)  # a word the catalogue knows
+    other = axes.annotate("menenius", (1, 1), gid=i18n.DATA)
+    for ticks in (axes.set_xticks, axes.set_yticks):
+        ticks([0, 1], ["train", "coriolanus"])
+    axes.xaxis.set_gid(i18n.DATA)
+    axes.set(xlabel="epoch", ylabel="accuracy")
+    left = localize(figure, KO, installed_korean_font() or i18n.FALLBACK_FAMILY)
+    assert set(left) == {"coriolanus"}  # the y axis's, which is not data
+    figure.canvas.draw()
+    assert (word.get_text(), other.get_text()) == ("epoch", "menenius")
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["train", "coriolanus"]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["훈련", "coriolanus"]
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("에폭", "정확도")  # an axis's own label
 
 
 def test_a_missing_font_is_one_line_naming_the_package(monkeypatch, tmp_path, capsys):

@@ -30,6 +30,7 @@ from mitbadak.data import dates
 from mitbadak.experiments._report import save_figure, subplots
 from mitbadak.experiments._seq2seq import decode, examples, fit_seq2seq
 from mitbadak.nn.seq2seq import AttentionSeq2seq, reverse_input
+from mitbadak.viz.i18n import DATA
 
 FULL = {"questions": 50000, "wordvec": 16, "hidden": 256, "batch": 128, "epochs": 10}
 QUICK = {"questions": 2000, "wordvec": 16, "hidden": 32, "batch": 128, "epochs": 2}
@@ -98,6 +99,8 @@ def _draw_maps(maps: list[dict[str, Any]], path: Path) -> Path:
         image = ax.imshow(weights[:, :used], cmap="gray", vmin=0, aspect="auto")
         ax.set_xticks(range(used), item["question"][:used])
         ax.set_yticks(range(len(item["answer"])), item["answer"])
+        ax.xaxis.set_gid(DATA)  # characters of the question and answer: never translated
+        ax.yaxis.set_gid(DATA)
         ax.set(xlabel="question (input)", ylabel="answer (output)")
         fig.colorbar(image, ax=ax, label="attention weight")
     fig.suptitle("Which question characters each answer character looked at")

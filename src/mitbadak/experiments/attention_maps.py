@@ -30,6 +30,7 @@ from mitbadak.data import Vocabulary, load_text
 from mitbadak.experiments._report import save_figure, subplots
 from mitbadak.training.language import language_model_data
 from mitbadak.training.step import train_step
+from mitbadak.viz.i18n import DATA
 
 FULL: dict[str, Any] = {"characters": None, "n_layer": 2, "n_head": 4, "n_embd": 64,
                         "block_size": 64, "batch_size": 32, "steps": 600, "warmup": 50,
@@ -100,6 +101,8 @@ def draw(result: dict[str, Any], out: Path) -> list[Path]:
             step = max(1, t // 32)
             ax.set_xticks(range(0, t, step), labels[::step], fontsize=5)
             ax.set_yticks(range(0, t, step), labels[::step], fontsize=5)
+            ax.xaxis.set_gid(DATA)  # characters of the line: never translated
+            ax.yaxis.set_gid(DATA)
             ax.set_xlabel("key (looked at)", fontsize=7)
             ax.set_ylabel("query (looking)", fontsize=7)
     fig.suptitle(f"attention of a {layers}-layer, {heads}-head GPT ({result['parameters']:,} "

@@ -39,6 +39,7 @@ from mitbadak.experiments._report import save_figure, subplots
 from mitbadak.nn.word2vec import create_contexts_target
 from mitbadak.nn.word_vectors import count_based_vectors, most_similar
 from mitbadak.training import train_step
+from mitbadak.viz.i18n import DATA
 
 DATASET = "tinyshakespeare (words, lower-cased, punctuation dropped)"
 BOOK = ("The book's word2vec numbers are for the Penn Treebank (929k words, vocabulary "
@@ -139,7 +140,8 @@ def draw(result: dict[str, Any], out: Path) -> list[Path]:
         xy = np.array(result[key]["projection"])
         ax.scatter(xy[:, 0], xy[:, 1], s=8, color="#1f5fa8")
         for word, (x, y) in zip(result["projected_words"], xy):
-            ax.annotate(word, (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points")
+            ax.annotate(word, (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points",
+                        gid=DATA)  # a word of the corpus: the same in every language
         ax.set_title(f"{title}: the {len(xy)} most common words")
         ax.set_xticks([])
         ax.set_yticks([])

@@ -17,7 +17,15 @@ which match any text and carry it over, itself translated if the catalogue knows
 
 A text without a translation stays English (the figure is still drawn); `untranslated`
 names the English words left in a text, which is how a test checks that a catalogue covers
-every figure of the lessons.
+every figure of the lessons. A name from code (``Seq2seq``, ``clip_grad_norm_``,
+``mb.autograd.grad``: letters joined by digits, underscores or dots) is not an English word.
+
+Some texts are data, drawn as they are in every language: the words of a corpus beside their
+points, the characters of a sequence along a heat map's axes. The lesson marks such a text,
+or an axis whose tick labels are data, with the gid `DATA`::
+
+    ax.annotate(word, (x, y), gid=DATA)
+    ax.xaxis.set_gid(DATA)
 """
 
 from __future__ import annotations
@@ -30,9 +38,11 @@ from typing import Any
 _PLACEHOLDER = re.compile(r"\\\{(\w+)\\\}")  # "{name}" after re.escape
 _FIELD = re.compile(r"\{\w+\}")  # "{name}" in an entry
 _MATH = re.compile(r"\$[^$]*\$")  # mathtext: $...$ is formula, not words
-_WORD = re.compile(r"[A-Za-z]{2,}")
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")  # a word or a name
+_WORD = re.compile(r"[A-Za-z]{2,}")  # a token that is a word, not a name from code
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")  # jamo and syllables
 FALLBACK_FAMILY = "DejaVu Sans"  # matplotlib's own font: Latin, Greek and math symbols
+DATA = "mitbadak-data"  # the gid of a text, or of an axis (its tick labels), that is data
 
 
 class Catalogue:
@@ -84,14 +94,17 @@ class Catalogue:
         return text if translated is None else translated
 
     def untranslated(self, text: str) -> list[str]:
-        """The English words left in ``text`` (formulas in ``$...$`` and kept names aside)."""
-        return [word for word in _WORD.findall(_MATH.sub("", text)) if word not in self.keep]
+        """The English words left in ``text`` (formulas in ``$...$``, names from code and kept
+        names aside)."""
+        return [word for word in _TOKEN.findall(_MATH.sub("", text))
+                if _WORD.fullmatch(word) and word not in self.keep]
 
 
 def localize(figure: Any, catalogue: Catalogue, family: str) -> list[str]:
     """Translate every text of ``figure`` in place and draw those with Korean letters in
     ``family`` (with DejaVu Sans behind it for the rest). Returns the texts, after
-    translation, that keep English words.
+    translation, that keep English words. Texts marked as data (gid `DATA`, see the module
+    docstring) stay as they are and are not returned.
 
     Texts without Korean (numbers on the axes, formulas) keep matplotlib's font: mathtext
     draws a formula's digits and signs in the text's own font, and a Korean font may lack
@@ -102,10 +115,17 @@ def localize(figure: Any, catalogue: Catalogue, family: str) -> list[str]:
     from matplotlib.ticker import FixedFormatter, FuncFormatter
 
     families = [family, FALLBACK_FAMILY]
-    for axes in figure.axes:  # tick labels of words (bars of names, set_xticks' labels)
+    data: set[Text] = set()  # the tick labels of data axes
+    # tick labels of words: bars of names (StrCategoryFormatter), set_xticks' labels
+    # (a FuncFormatter in recent matplotlib, a FixedFormatter in older ones)
+    for axes in figure.axes:
         for name, axis in (("x", axes.xaxis), ("y", axes.yaxis)):
+            if axis.get_gid() == DATA:
+                data.update(label for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+                            for label in (tick.label1, tick.label2))
+                continue
             words = axis.get_major_formatter()
-            if isinstance(words, (FixedFormatter, StrCategoryFormatter)):
+            if isinstance(words, (FixedFormatter, FuncFormatter, StrCategoryFormatter)):
                 axis.set_major_formatter(FuncFormatter(
                     lambda x, pos, words=words: catalogue(words(x, pos))))
                 labels = words.format_ticks(axis.get_majorticklocs())
@@ -113,6 +133,8 @@ def localize(figure: Any, catalogue: Catalogue, family: str) -> list[str]:
                     axes.tick_params(axis=name, labelfontfamily=families)
     left = []
     for text in figure.findobj(Text):
+        if text.get_gid() == DATA or text in data:
+            continue
         translated = catalogue(text.get_text())
         text.set_text(translated)
         if HANGUL.search(translated):
