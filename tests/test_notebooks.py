@@ -73,6 +73,12 @@ WRONG_SOLUTIONS = [
     ("ch06_learning_techniques.ipynb", "v = alpha * v + g", "v = alpha * v - g"),
     ("ch07_cnn.ipynb", ".max(axis=(3, 5))", ".mean(axis=(3, 5))"),
     ("ch08_deep_learning.ipynb", "kernel + out_channels", "kernel"),
+    ("seq2_word_vectors.ipynb", "np.log2(C * N / np.outer(S, S) + eps)",
+     "np.log2(C / np.outer(S, S) + eps)"),
+    ("seq5_rnn.ipynb", "h_prev @ W_hh.T + b_hh", "h_prev @ W_hh + b_hh"),
+    ("seq6_lstm.ipynb", "c = f * c_prev + i * g", "c = i * c_prev + f * g"),
+    ("seq7_seq2seq.ipynb", "scores = model(xs, ts[:, :-1])", "scores = model(xs, ts[:, 1:])"),
+    ("seq8_attention.ipynb", "return e / e.sum(axis=1, keepdims=True)", "return e / e.sum()"),
 ]
 
 
