@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from helpers import usage_error
 from mitbadak.cli import main
 from mitbadak.data import Vocabulary
 from mitbadak.training import checkpoint
@@ -33,16 +34,6 @@ def run_dir(text_file, tmp_path_factory):
     return out
 
 
-def usage_error(capsys, argv, expected):
-    """Run ``argv``; it must exit with status 2 and print ``expected`` on one line."""
-    try:
-        status = main(argv)
-    except SystemExit as exit:  # argparse's own errors
-        status = exit.code
-    err = capsys.readouterr().err
-    assert status == 2, err
-    assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    return err
 
 
 def test_train_writes_the_run_with_perplexity_and_vocabulary(run_dir, text_file):

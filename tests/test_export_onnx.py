@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import mitbadak as mb
+from helpers import usage_error
 from mitbadak import functional as F
 from mitbadak import nn
 from mitbadak.autograd.function import Function
@@ -171,10 +172,6 @@ def test_without_onnx_the_error_says_what_to_install(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------- the command
-def usage_error(capsys, argv, expected):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert expected in err and "Traceback" not in err and len(err.splitlines()) == 1, err
 
 
 def test_export_of_a_trained_model_classifies_as_evaluate_does(tmp_path, capsys):
