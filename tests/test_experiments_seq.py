@@ -80,7 +80,7 @@ def test_seq2seq_lesson_trains_three_variants_and_draws_them(tmp_path):
 def test_attention_lesson_draws_accuracy_and_heat_maps(tmp_path):
     report = run_experiment("attention", tmp_path, quick=True)
     assert sorted(p.name for p in report.files) == [
-        "attention-maps.png", "attention.json", "attention.png"]
+        "attention-heatmaps.png", "attention.json", "attention.png"]
     for path in report.files:
         if path.suffix == ".png":
             assert path.read_bytes().startswith(PNG_MAGIC)

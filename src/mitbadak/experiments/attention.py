@@ -74,7 +74,7 @@ def attention_maps(model: AttentionSeq2seq, task: Any, count: int) -> list[dict[
 
 def draw(result: dict[str, Any], out: Path) -> list[Path]:
     return [_draw_accuracy(result, out / "attention.png"),
-            _draw_maps(result["attention_maps"], out / "attention-maps.png")]
+            _draw_maps(result["attention_maps"], out / "attention-heatmaps.png")]
 
 
 def _draw_accuracy(result: dict[str, Any], path: Path) -> Path:
