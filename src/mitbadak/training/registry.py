@@ -79,7 +79,7 @@ ARCHITECTURES: dict[str, Architecture] = {arch.name: arch for arch in (
     # A small GPT on characters (issue 17): --hidden is n_embd, --layers n_layer, --seq-len
     # block_size; AdamW with decay on matrices, warm-up then cosine over the steps, clipping.
     Architecture("GPT", nn.GPT, "tokens", "gpt",
-                 {"tinyshakespeare": 6, "names": 10, "text": 10},
+                 {"tinyshakespeare": 9, "names": 10, "text": 10},
                  settings={"hidden": 128, "layers": 4, "heads": 4, "dropout": 0.0,
                            "seq_len": 128, "batch_size": 32, "optimizer": "adamw", "lr": 2e-3,
                            "max_norm": 1.0, "weight_decay": 0.1, "schedule": "cosine",
