@@ -73,3 +73,39 @@ def test_a_shape_the_model_cannot_take_names_the_layer():
         nn.summary(nn.SimpleConvNet(), (784,))
     with pytest.raises(ValueError, match="positive ints"):
         nn.summary(mlp(), (0,))
+
+
+def _sequence_models():
+    """Every model of the sequel's and the Transformer's, with its inputs (token ids)."""
+    mb.manual_seed(0)
+    corpus = np.arange(20) % 7
+    return [
+        (nn.LSTMLanguageModel(11, 8, 8), (5,)),
+        (nn.GPT(11, block_size=6, n_layer=2, n_head=2, n_embd=8), (5,)),
+        (nn.CBOW(7, 4, corpus, sample_size=2, seed=0), (2,)),
+        (nn.SkipGram(7, 4, corpus, sample_size=2, seed=0), ()),
+        (nn.Seq2seq(11, wordvec_size=4, hidden_size=6), [(7,), (4,)]),
+        (nn.PeekySeq2seq(11, wordvec_size=4, hidden_size=6), [(7,), (4,)]),
+        (nn.AttentionSeq2seq(11, wordvec_size=4, hidden_size=6), [(7,), (4,)]),
+    ]
+
+
+@pytest.mark.parametrize(("model", "input_shape"), _sequence_models(),
+                         ids=lambda m: type(m).__name__ if isinstance(m, nn.Module) else "")
+def test_sequence_models_count_every_parameter_once(model, input_shape):
+    """Token models take int64 ids; seq2seq takes two inputs (a list of shapes); tied weights
+    (the language models' output layer is the embedding) count once, as in parameters()."""
+    several = bool(input_shape) and isinstance(input_shape[0], tuple)
+    dtype = [np.int64] * len(input_shape) if several else np.int64
+    s = nn.summary(model, input_shape, batch_size=2, dtype=dtype)
+    assert s.total_params == sum(p.size for p in model.parameters()) > 0
+    assert s.rows[0].depth == 0 and "Total params" in str(s)
+    expected_input = sum(2 * int(np.prod(shape)) * 8 for shape in
+                         (input_shape if several else [input_shape]))
+    assert s.input_bytes == expected_input
+
+
+def test_several_inputs_need_as_many_dtypes():
+    with pytest.raises(ValueError, match="2 input shapes but 3 dtypes"):
+        nn.summary(nn.Seq2seq(11, wordvec_size=4, hidden_size=6), [(7,), (4,)],
+                   dtype=[np.int64] * 3)

@@ -1,7 +1,8 @@
 """`summary(model, input_shape)`: the layers of a model, their output shapes, parameter counts
 and memory, as torchinfo prints them.
 
-One forward pass on zeros of shape ``(batch_size, *input_shape)`` runs in eval mode under
+One forward pass on zeros of shape ``(batch_size, *input_shape)`` (or one such input per shape,
+for a model whose forward takes several, as seq2seq's ``model(xs, ys)``) runs in eval mode under
 ``no_grad``; while it runs, each module's ``forward`` is wrapped (on the instance, so nothing
 else sees it) to record the shape of what it returns. Memory, in MB of 10^6 bytes as torchinfo:
 
@@ -16,7 +17,7 @@ else sees it) to record the shape of what it returns. Memory, in MB of 10^6 byte
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,7 @@ class Summary:
     for Jupyter."""
 
     rows: list[LayerRow]
-    input_shape: tuple[int, ...]
+    input_shape: tuple[int, ...] | tuple[tuple[int, ...], ...]  # with the batch axis
     total_params: int
     trainable_params: int
     input_bytes: int
@@ -103,21 +104,33 @@ class Summary:
                 f"<tbody>{body}</tbody><tbody>{totals}</tbody></table>")
 
 
-def summary(model: Module, input_shape: tuple[int, ...] | list[int], batch_size: int = 1,
-            dtype: Any = np.float32) -> Summary:
+def summary(model: Module, input_shape: Sequence[int] | Sequence[Sequence[int]],
+            batch_size: int = 1, dtype: Any = np.float32) -> Summary:
     """Run ``model`` once on zeros of shape ``(batch_size, *input_shape)`` and report each
-    layer's output shape and parameters, and the memory (see the module docstring).
+    layer's output shape and parameters, and the memory (see the module docstring). A model
+    that takes several inputs gets a list of shapes, ``[(7,), (5,)]``, and ``dtype`` may then
+    be a list too (token ids: ``np.int64``).
 
     The model's training flags and its modules' ``forward`` are restored afterwards, also
     on error. A shape the model cannot take raises one ValueError naming the layer.
     """
     if not isinstance(model, Module):
         raise TypeError(f"summary: expected a Module, got {type(model).__name__}")
-    shape = (batch_size, *input_shape)
-    if not all(isinstance(n, (int, np.integer)) and n > 0 for n in shape):
-        raise ValueError(f"summary: batch_size and input_shape must be positive ints, "
-                         f"got batch {batch_size!r} and shape {tuple(input_shape)!r}")
-    x = Tensor(np.zeros(shape, dtype=dtype))
+    several = bool(input_shape) and all(isinstance(s, (tuple, list)) for s in input_shape)
+    shapes: list[tuple[int, ...]] = (
+        [tuple(s) for s in input_shape] if several  # type: ignore[arg-type]
+        else [tuple(input_shape)])  # type: ignore[arg-type]
+    dtypes = list(dtype) if isinstance(dtype, (tuple, list)) else [dtype] * len(shapes)
+    if len(dtypes) != len(shapes):
+        raise ValueError(f"summary: {len(shapes)} input shapes but {len(dtypes)} dtypes")
+    batched = [(batch_size, *s) for s in shapes]
+    for each in batched:
+        if not all(isinstance(n, (int, np.integer)) and n > 0 for n in each):
+            raise ValueError(f"summary: batch_size and input_shape must be positive ints, "
+                             f"got batch {batch_size!r} and shape {each[1:]!r}")
+    xs = [Tensor(np.zeros(each, dtype=d)) for each, d in zip(batched, dtypes)]
+    shape: tuple[int, ...] | tuple[tuple[int, ...], ...] = (
+        tuple(batched) if several else batched[0])
     named = list(model.named_modules())
     outputs: dict[int, tuple[int, ...]] = {}
     forward_bytes = 0
@@ -156,7 +169,7 @@ def summary(model: Module, input_shape: tuple[int, ...] | list[int], batch_size:
         model.eval()
         with no_grad():
             try:
-                model(x)
+                model(*xs)
             except Exception as e:
                 if failed:
                     raise ValueError(failed[0]) from e
@@ -179,6 +192,6 @@ def summary(model: Module, input_shape: tuple[int, ...] | list[int], batch_size:
     return Summary(rows=rows, input_shape=shape,
                    total_params=sum(p.size for p in parameters),
                    trainable_params=sum(p.size for p in parameters if p.requires_grad),
-                   input_bytes=x.data.nbytes,
+                   input_bytes=sum(x.data.nbytes for x in xs),
                    params_bytes=sum(p.data.nbytes for p in parameters),
                    forward_bytes=forward_bytes)
