@@ -6,14 +6,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mitbadak as mb
+from helpers import t64
 from mitbadak import functional as F
 from mitbadak.numerical import gradcheck
 
 RTOL = 1e-6
-
-
-def t64(array, grad=True):
-    return mb.tensor(array, dtype=np.float64, requires_grad=grad)
 
 
 def qkv(lead_q=(2, 3), lead_kv=(2, 3), length=4, source=5, e=3, ev=2, seed=0):

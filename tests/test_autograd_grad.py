@@ -7,12 +7,9 @@ import numpy as np
 import pytest
 
 import mitbadak as mb
+from helpers import t64
 from mitbadak import functional as F
 from mitbadak.autograd import Function
-
-
-def t64(array, grad=True):
-    return mb.tensor(array, dtype=np.float64, requires_grad=grad)
 
 
 def test_grad_returns_tensors_and_leaves_dot_grad_alone():

@@ -10,6 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import mitbadak as mb
+from helpers import t64
 from mitbadak.functional.conv import Convolution, avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.im2col import col2im, im2col, output_size
 from mitbadak.numerical import gradcheck
@@ -38,10 +39,6 @@ def pool_geometry(draw):
     padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
     assume(kernel[0] <= h + 2 * padding[0] and kernel[1] <= w + 2 * padding[1])
     return (n, c, h, w), kernel, stride, padding
-
-
-def t64(array, grad=True):
-    return mb.tensor(array, dtype=np.float64, requires_grad=grad)
 
 
 def distinct(shape, seed):

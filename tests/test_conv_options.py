@@ -8,6 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import mitbadak as mb
+from helpers import t64
 from mitbadak import functional as F
 from mitbadak.functional.conv import Convolution, pool_output_size
 from mitbadak.numerical import gradcheck
@@ -53,10 +54,6 @@ def pool_geometry(draw):
     padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
     assume(kernel[0] <= x_shape[2] + 2 * padding[0] and kernel[1] <= x_shape[3] + 2 * padding[1])
     return x_shape, kernel, stride, padding, draw(st.booleans()), draw(st.booleans())
-
-
-def t64(array, grad=True):
-    return mb.tensor(array, dtype=np.float64, requires_grad=grad)
 
 
 def check(f, *inputs):

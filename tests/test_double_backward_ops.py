@@ -8,15 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mitbadak as mb
+from helpers import t64
 from mitbadak import functional as F
 from mitbadak.numerical import gradgradcheck
 from test_conv_options import conv_geometry, deconv_geometry, distinct, pool_geometry
 
 few = settings(max_examples=8, deadline=None, derandomize=True)
-
-
-def t64(array):
-    return mb.tensor(array, dtype=np.float64, requires_grad=True)
 
 
 def check(f, *arrays):

@@ -13,25 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mitbadak as mb
+from helpers import away_from_zero, broadcast_pair, t64
+from helpers import uniform as rand
 from mitbadak import functional as F
 from mitbadak.numerical import gradgradcheck
 
 RTOL = 1e-5  # the bar for second derivatives
 
 shapes = st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple)
-
-
-def t64(array, grad=True):
-    return mb.tensor(array, dtype=np.float64, requires_grad=grad)
-
-
-def rand(shape, seed, low=-2.0, high=2.0):
-    return np.random.default_rng(seed).uniform(low, high, shape)
-
-
-def away_from_zero(shape, seed, low=0.5, high=2.0):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(low, high, shape) * rng.choice([-1.0, 1.0], shape)
 
 
 def distinct(shape, seed):
@@ -49,16 +38,8 @@ def check(f, *inputs):
         assert max(result.max_rel_error) <= RTOL, result
 
 
-@st.composite
-def broadcast_pair(draw):
-    shape = draw(shapes)
-    other = [1 if draw(st.booleans()) else n for n in shape]
-    drop = draw(st.integers(0, len(shape) - 1))
-    return shape, tuple(other[drop:])
-
-
 @settings(max_examples=8)
-@given(broadcast_pair(), st.sampled_from(["add", "sub", "mul", "div", "pow", "minimum",
+@given(broadcast_pair(shapes), st.sampled_from(["add", "sub", "mul", "div", "pow", "minimum",
                                           "maximum"]), st.booleans())
 def test_binary_ops(shapes_, op, swap):
     a_shape, b_shape = shapes_ if not swap else shapes_[::-1]

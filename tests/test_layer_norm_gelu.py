@@ -9,24 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mitbadak as mb
+from helpers import assert_gradcheck, t64
+from helpers import standard_normal as rand
 from mitbadak import functional as F
 from mitbadak.functional.special import erf
-from mitbadak.numerical import gradcheck
 
 RTOL = 1e-6
 
 
-def t64(array, grad=True):
-    return mb.tensor(array, dtype=np.float64, requires_grad=grad)
-
-
-def rand(shape, seed):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
 def check(f, *inputs):
-    result = gradcheck(f, inputs, raise_exception=False)
-    assert result.passed and max(result.max_rel_error) <= RTOL, result
+    assert_gradcheck(f, inputs, RTOL)
 
 
 def test_erf_matches_math_erf_to_the_last_place():

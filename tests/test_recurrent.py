@@ -106,6 +106,20 @@ def assert_close(ours, theirs):
     np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-6, atol=1e-12)
 
 
+def backward_both_and_compare(outs, touts, inputs, tinputs, ours, theirs):
+    """Backward the same random weighted sum of the outputs in both libraries, then compare
+    the gradients of every input, state and parameter."""
+    th = _torch()
+    weighted_sum(outs).backward()
+    rng_v = np.random.default_rng(1)
+    sum((to * th.from_numpy(rng_v.standard_normal(tuple(to.shape)))).sum()
+        for to in touts).backward()
+    for ours_t, theirs_t in zip(inputs, tinputs):
+        assert_close(ours_t.grad, theirs_t.grad)
+    for p, tp in zip(ours.parameters(), theirs.parameters(), strict=True):
+        assert_close(p.grad, tp.grad)
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("layers, bidirectional, batch_first, bias",
                          [(1, False, False, True), (2, True, True, True),
@@ -130,14 +144,7 @@ def test_layers_match_torch(mode, layers, bidirectional, batch_first, bias):
     for o, to in zip(outs, touts):
         assert o.shape == tuple(to.shape)
         assert_close(o.data, to)
-    weighted_sum(outs).backward()
-    rng_v = np.random.default_rng(1)
-    sum((to * th.from_numpy(rng_v.standard_normal(tuple(to.shape)))).sum()
-        for to in touts).backward()
-    for ours_t, theirs_t in zip([x, *states], [tx, *tstates]):
-        assert_close(ours_t.grad, theirs_t.grad)
-    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        assert_close(p.grad, tp.grad), name
+    backward_both_and_compare(outs, touts, [x, *states], [tx, *tstates], ours, theirs)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -157,14 +164,7 @@ def test_cells_match_torch(mode, batched):
         outs, touts = [ours(x, states[0])], [theirs(tx, tstates[0])]
     for o, to in zip(outs, touts):
         assert_close(o.data, to)
-    weighted_sum(outs).backward()
-    rng_v = np.random.default_rng(1)
-    sum((to * th.from_numpy(rng_v.standard_normal(tuple(to.shape)))).sum()
-        for to in touts).backward()
-    for ours_t, theirs_t in zip([x, *states], [tx, *tstates]):
-        assert_close(ours_t.grad, theirs_t.grad)
-    for p, tp in zip(ours.parameters(), theirs.parameters()):
-        assert_close(p.grad, tp.grad)
+    backward_both_and_compare(outs, touts, [x, *states], [tx, *tstates], ours, theirs)
 
 
 @pytest.mark.parametrize("mode", MODES)

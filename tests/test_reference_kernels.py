@@ -11,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import mitbadak as mb
+from helpers import t64
 from mitbadak import functional as F
 from mitbadak.functional import im2col as fast
 from mitbadak.functional import reference as ref
@@ -22,10 +23,6 @@ ROUND_OFF = {"rtol": 1e-12, "atol": 1e-12}
 
 def close(actual, expected):
     np.testing.assert_allclose(actual, expected, **ROUND_OFF)
-
-
-def t64(array):
-    return mb.tensor(array, dtype=np.float64, requires_grad=True)
 
 
 @st.composite
