@@ -17,7 +17,7 @@ from mitbadak.cli import UsageError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from mitbadak.cli.train import _non_negative, _positive_int, seed
+    from mitbadak.cli.train import _non_negative, _positive_int, non_negative_int, seed
 
     parser = subparsers.add_parser(
         "sample", help="generate text with a language-model checkpoint",
@@ -30,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                "--prompt ROMEO:",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", metavar="CKPT", help="a language model's checkpoint (.npz)")
-    parser.add_argument("--length", type=_non_negative_int, default=500, metavar="N",
+    parser.add_argument("--length", type=non_negative_int, default=500, metavar="N",
                         help="how many tokens to generate after the prompt (default: "
                              "%(default)s)")
     parser.add_argument("--temperature", type=_non_negative, default=0.8, metavar="T",
@@ -78,9 +78,3 @@ def run(args: argparse.Namespace) -> int:
     text = vocabulary.decode(np.asarray(getattr(ids, "data", ids)).reshape(-1))
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
-
-
-def _non_negative_int(text: str) -> int:
-    from mitbadak.cli.train import _number
-
-    return _number(text, lambda v: v >= 0, "an integer >= 0", int)

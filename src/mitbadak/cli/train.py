@@ -557,6 +557,10 @@ def _positive_int(text: str) -> int:
     return _number(text, lambda v: v > 0, "a positive integer", int)
 
 
-def seed(text: str) -> int:
-    """A random seed: an integer >= 0 (NumPy's generators take no negative seed)."""
+def non_negative_int(text: str) -> int:
+    """An integer >= 0: a length, a count, or a random seed (NumPy's generators take no
+    negative seed)."""
     return _number(text, lambda v: v >= 0, "an integer >= 0", int)
+
+
+seed = non_negative_int
