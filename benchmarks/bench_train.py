@@ -5,7 +5,12 @@ features, 10 classes, fixed seed) in one process. They take turns, round after r
 continuing its own training run, and we report the median samples/second and the median of the
 per-round ratios — on a noisy 2-core machine, only same-run ratios mean anything.
 
-Run: make bench   (or: python benchmarks/bench_train.py [--rounds 9] [--only a,b])
+Run: make bench   (or: python benchmarks/bench_train.py [--rounds 9] [--only a,b] [--busy 1])
+
+``--busy N`` runs N competing busy processes (each a Python loop on one core) for the whole
+benchmark: the load of a browser tab, another training or a hyper-parameter search beside
+yours. mitbadak then gives its BLAS the cores left free (`mitbadak.blas`); the floor runs in
+the same process, so with the same BLAS threads.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -217,11 +223,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--only", default="", help="comma-separated config keys, e.g. a,c")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="run N competing busy processes during the benchmark")
     args = parser.parse_args()
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(args.busy)]
+    try:
+        run(args)
+    finally:
+        for process in busy:
+            process.kill()
+
+
+def run(args: argparse.Namespace) -> None:
     if torch is not None:
         torch.set_num_threads(CORES)
         torch.set_flush_denormal(True)  # torch at its best: no subnormal slow-down either
     print(machine_info())
+    if args.busy:
+        print(f"with {args.busy} competing busy process(es); mitbadak's BLAS threads: "
+              f"{os.environ.get('MITBADAK_BLAS_THREADS', 'auto')}")
     if torch is None:
         print("torch is not installed: the torch column is skipped "
               "(pip install -e '.[parity]')")

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mitbadak import blas
+
 if TYPE_CHECKING:
     from mitbadak.autograd.function import Function
     from mitbadak.autograd.tensor import Tensor
@@ -50,6 +52,7 @@ def run_backward(outputs: Sequence[Tensor], grads: Sequence[Any], retain_graph: 
     * ``inputs``: instead of accumulating into the leaves' ``.grad``, return dL/dx for each
       of these tensors (None where nothing reaches it); only nodes on a way to them compute.
     """
+    blas.adapt()  # once per training step: give the BLAS the cores that are free now
     roots = [y.creator for y in outputs if y.creator is not None]
     waiting, oldest = count_consumers(roots, clock)
     if oldest < clock:  # some tensor was modified while this graph was alive

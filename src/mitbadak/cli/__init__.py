@@ -48,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # to repeat the command in a hint
     try:
+        _check_environment()
         return args.func(args) or 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -60,6 +61,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise  # a bug: its traceback is what a report needs
         print(f"mitbadak {args.command}: error: {describe_error(error)}", file=sys.stderr)
         return 2
+
+
+def _check_environment() -> None:
+    """Refuse a bad MITBADAK_BLAS_THREADS before any work, as any other bad setting."""
+    from mitbadak import blas
+
+    try:
+        blas.environment_setting()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def describe_error(error: BaseException) -> str:

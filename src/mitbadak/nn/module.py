@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from mitbadak import blas
 from mitbadak.autograd.tensor import Tensor
 
 
@@ -79,6 +80,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        blas.adapt()  # BLAS threads for the load now (one clock read between looks)
         return self.forward(*args, **kwargs)
 
     # -------------------------------------------------------------------------- registration
