@@ -312,3 +312,30 @@ def test_without_the_safetensors_package_the_error_says_what_to_install(tmp_path
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)  # import raises ImportError
     with pytest.raises(ExportError, match=r"pip install 'mitbadak\[export\]'"):
         save_safetensors(nn.MLP(3, [4], 2), tmp_path / "m.safetensors")
+
+
+def test_to_torch_keeps_every_layer_option():
+    """Dilation and groups of a convolution, ceil_mode and count_include_pad of pooling: a
+    model built by hand (not from the registry) with each option away from its default."""
+    torch = pytest.importorskip("torch")
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.Sequential(
+                nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2), nn.ReLU(),
+                nn.MaxPool2d(2, ceil_mode=True),
+                nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False))
+
+        def forward(self, x):
+            return self.layers(x)
+
+    model = randomised(Net())
+    x = np.random.default_rng(1).standard_normal((2, 4, 9, 9)).astype(np.float32)
+    net = export.to_torch(model)
+    with torch.no_grad():
+        got = net(torch.from_numpy(x)).numpy()
+    with mb.no_grad():
+        want = model(mb.tensor(x)).data
+    assert got.shape == want.shape == (2, 6, 3, 3)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)

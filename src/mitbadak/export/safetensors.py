@@ -77,8 +77,12 @@ _RENAMES = {"W": "weight", "b": "bias", "gamma": "weight", "beta": "bias",
 """mitbadak's parameter and buffer names -> PyTorch's."""
 
 
-def _pool(layer: Any) -> dict[str, Any]:
+def _window(layer: Any) -> dict[str, Any]:
     return {"kernel_size": layer.kernel_size, "stride": layer.stride, "padding": layer.padding}
+
+
+def _pool(layer: Any) -> dict[str, Any]:
+    return {**_window(layer), "ceil_mode": layer.ceil_mode}
 
 
 def _batch_norm(layer: Any) -> dict[str, Any]:
@@ -94,7 +98,8 @@ _TORCH_ARGUMENTS: dict[type[nn.Module], Callable[[Any], dict[str, Any]]] = {
     nn.Linear: lambda layer: {"in_features": layer.in_features,
                               "out_features": layer.out_features, "bias": layer.b is not None},
     nn.Conv2d: lambda layer: {"in_channels": layer.in_channels,
-                              "out_channels": layer.out_channels, **_pool(layer),
+                              "out_channels": layer.out_channels, **_window(layer),
+                              "dilation": layer.dilation, "groups": layer.groups,
                               "bias": layer.b is not None},
     nn.BatchNorm1d: _batch_norm, nn.BatchNorm2d: _batch_norm,
     nn.ReLU: _none, nn.Sigmoid: _none, nn.Tanh: _none, nn.Identity: _none,
@@ -102,7 +107,8 @@ _TORCH_ARGUMENTS: dict[type[nn.Module], Callable[[Any], dict[str, Any]]] = {
     nn.Softmax: lambda layer: {"dim": layer.axis},
     nn.Dropout: lambda layer: {"p": layer.p},
     nn.Flatten: lambda layer: {"start_dim": layer.start_dim},
-    nn.MaxPool2d: _pool, nn.AvgPool2d: _pool,
+    nn.MaxPool2d: _pool,
+    nn.AvgPool2d: lambda layer: {**_pool(layer), "count_include_pad": layer.count_include_pad},
 }
 """Each mitbadak layer that has a ``torch.nn`` twin of the same class name: the keyword
 arguments that build the twin (``torch.nn.Linear(in_features=64, out_features=100, ...)``)."""
