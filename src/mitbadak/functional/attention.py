@@ -123,8 +123,8 @@ class ScaledDotProductAttention(Function):
             assert self.generator is not None
             batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
             keep = self.generator.random((*batch, length, source), dtype=np.float32)
-            keep = keep >= self.dropout_p
-            self.keep_t = _transpose(keep) * np.asarray(1 / (1 - self.dropout_p), q.dtype)
+            self.keep_t = (_transpose(keep) >= self.dropout_p) * np.asarray(
+                1 / (1 - self.dropout_p), q.dtype)
         self.es, self.inv_totals, outs = [], [], []
         for a, b, keys in self.tiles:
             e, inv_total = exp_scores(self.q_scaled[..., a:b, :], k[..., :keys, :],
@@ -150,38 +150,49 @@ class ScaledDotProductAttention(Function):
         return _transpose(self.mask[first:stop, first:keys]), first
 
     def backward(self, go: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        grads = [self._tile_backward(go, tile, e, inv_total)
+                 for tile, e, inv_total in zip(self.tiles, self.es, self.inv_totals)]
+        source = self.k.shape[-2]
+        if len(grads) == 1 and self.tiles[0][2] == source:  # the full matrix
+            return grads[0]
         need_q, need_k, need_v = self.needs_input_grad
-        q_scaled, k, v = self.q_scaled, self.k, self.v
-        whole = len(self.tiles) == 1 and self.tiles[0][2] == k.shape[-2]  # the full matrix
-        batch = go.shape[:-2]
-        dk = None if whole or not need_k else np.zeros((*batch, *k.shape[-2:]), go.dtype)
-        dv = None if whole or not need_v else np.zeros((*batch, *v.shape[-2:]), go.dtype)
-        dqs = []
-        for (a, b, keys), e, inv_total in zip(self.tiles, self.es, self.inv_totals):
-            go_t = go[..., a:b, :] * _transpose(inv_total)  # dO / t
-            if self.dropout_p:
-                keep_t = self.keep_t[..., :keys, a:b]
-            if need_v:
-                dv_t = (e * keep_t if self.dropout_p else e) @ go_t
-                if whole:
-                    dv = dv_t
-                else:
-                    dv[..., :keys, :] += dv_t
-            if not (need_q or need_k):
-                continue
-            dp_t = v[..., :keys, :] @ _transpose(go_t)
-            if self.dropout_p:
-                dp_t *= keep_t
-            rowsum = (go_t * self.o[..., a:b, :]).sum(axis=-1)[..., None, :]
-            dq_t, dk_t = scores_backward(e, dp_t, rowsum, q_scaled[..., a:b, :],
-                                         k[..., :keys, :], self.scale, (need_q, need_k))
-            dqs.append(dq_t)
-            if whole:
-                dk = dk_t
-            elif need_k:
-                dk[..., :keys, :] += dk_t
-        dq = (dqs[0] if len(dqs) == 1 else np.concatenate(dqs, axis=-2)) if need_q else None
+        dq = np.concatenate([g[0] for g in grads], axis=-2) if need_q else None
+        dk, dv = (_sum_over_keys([g[i] for g in grads], source) if need else None
+                  for i, need in ((1, need_k), (2, need_v)))
         return dq, dk, dv
+
+    def _tile_backward(self, go: np.ndarray, tile: tuple[int, int, int], e: np.ndarray,
+                       inv_total: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        """dQ of the tile's queries, and dK, dV of the keys 0..keys-1 it saw (its share)."""
+        need_q, need_k, need_v = self.needs_input_grad
+        a, b, keys = tile
+        v = self.v[..., :keys, :]
+        go = go[..., a:b, :] * _transpose(inv_total)  # dO / t
+        if self.dropout_p:
+            keep_t = self.keep_t[..., :keys, a:b]
+            e_kept = e * keep_t
+        dv = (e_kept if self.dropout_p else e) @ go if need_v else None
+        if not (need_q or need_k):
+            return None, None, dv
+        dp_t = v @ _transpose(go)
+        if self.dropout_p:
+            dp_t *= keep_t
+        rowsum = (go * self.o[..., a:b, :]).sum(axis=-1)[..., None, :]
+        dq, dk = scores_backward(e, dp_t, rowsum, self.q_scaled[..., a:b, :],
+                                 self.k[..., :keys, :], self.scale, (need_q, need_k))
+        return dq, dk, dv
+
+
+def _sum_over_keys(parts: list[np.ndarray | None], source: int) -> np.ndarray:
+    """The tiles' gradients of keys 0..keys_i-1 (each (..., keys_i, E)) summed into one of
+    all ``source`` keys; keys no query sees get 0."""
+    last = parts[-1]
+    assert last is not None
+    total = np.zeros((*last.shape[:-2], source, last.shape[-1]), last.dtype)
+    for part in parts:
+        assert part is not None
+        total[..., :part.shape[-2], :] += part
+    return total
 
 
 class AttentionWeights(Function):
