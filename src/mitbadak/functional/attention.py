@@ -81,12 +81,16 @@ def exp_scores(q_scaled: np.ndarray, k: np.ndarray, mask_t: np.ndarray | None,
 
 def scores_backward(p_t: np.ndarray, dp_t: np.ndarray, rowsum_t: np.ndarray,
                     q_scaled: np.ndarray, k: np.ndarray, scale: float,
-                    needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-    """dS^T = P^T * (dP^T - rowsum), then dQ = dS K * scale and dK = dS^T Q * scale (Q * scale
-    is what was saved); all transposed as `exp_scores` holds them."""
+                    needs: tuple[bool, ...],
+                    dq_out: np.ndarray | None = None) -> tuple[np.ndarray | None, ...]:
+    """dS^T = P^T * (dP^T - rowsum), then dQ = dS K * scale (into ``dq_out``, if given) and
+    dK = dS^T Q * scale (Q * scale is what was saved); transposed as `exp_scores` has them."""
     ds_t = dp_t - rowsum_t
     ds_t *= p_t
-    dq = _transpose(ds_t) @ k * scale if needs[0] else None
+    dq = None
+    if needs[0]:
+        dq = np.matmul(_transpose(ds_t), k, out=dq_out)
+        dq *= scale
     dk = ds_t @ q_scaled if needs[1] else None
     return dq, dk
 
@@ -125,7 +129,9 @@ class ScaledDotProductAttention(Function):
             keep = self.generator.random((*batch, length, source), dtype=np.float32)
             self.keep_t = (_transpose(keep) >= self.dropout_p) * np.asarray(
                 1 / (1 - self.dropout_p), q.dtype)
-        self.es, self.inv_totals, outs = [], [], []
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        self.o = np.empty((*batch, length, v.shape[-1]), np.result_type(q, k, v))
+        self.es, self.inv_totals = [], []
         for a, b, keys in self.tiles:
             e, inv_total = exp_scores(self.q_scaled[..., a:b, :], k[..., :keys, :],
                                       *self._tile_mask(a, b, keys))
@@ -133,10 +139,8 @@ class ScaledDotProductAttention(Function):
             self.inv_totals.append(inv_total)
             if self.dropout_p:
                 e = e * self.keep_t[..., :keys, a:b]
-            o = _transpose(e) @ v[..., :keys, :]
+            o = np.matmul(_transpose(e), v[..., :keys, :], out=self.o[..., a:b, :])
             o *= _transpose(inv_total)
-            outs.append(o)
-        self.o = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=-2)
         return self.o
 
     def _tile_mask(self, first: int, stop: int, keys: int) -> tuple[np.ndarray | None, int]:
@@ -147,23 +151,25 @@ class ScaledDotProductAttention(Function):
             return _transpose(self.mask), 0
         if first >= keys:  # queries past the last key see every key
             return None, 0
-        return _transpose(self.mask[first:stop, first:keys]), first
+        return _causal_block_t(self.causal_tile, self.k.dtype)[:keys - first, :stop - first], first
 
     def backward(self, go: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        grads = [self._tile_backward(go, tile, e, inv_total)
+        need_q, need_k, need_v = self.needs_input_grad
+        dq = np.empty((*go.shape[:-1], self.q_scaled.shape[-1]), go.dtype) if need_q else None
+        grads = [self._tile_backward(go, tile, e, inv_total, dq)
                  for tile, e, inv_total in zip(self.tiles, self.es, self.inv_totals)]
         source = self.k.shape[-2]
         if len(grads) == 1 and self.tiles[0][2] == source:  # the full matrix
-            return grads[0]
-        need_q, need_k, need_v = self.needs_input_grad
-        dq = np.concatenate([g[0] for g in grads], axis=-2) if need_q else None
+            return dq, grads[0][0], grads[0][1]
         dk, dv = (_sum_over_keys([g[i] for g in grads], source) if need else None
-                  for i, need in ((1, need_k), (2, need_v)))
+                  for i, need in ((0, need_k), (1, need_v)))
         return dq, dk, dv
 
     def _tile_backward(self, go: np.ndarray, tile: tuple[int, int, int], e: np.ndarray,
-                       inv_total: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        """dQ of the tile's queries, and dK, dV of the keys 0..keys-1 it saw (its share)."""
+                       inv_total: np.ndarray,
+                       dq: np.ndarray | None) -> tuple[np.ndarray | None, ...]:
+        """dQ of the tile's queries (into ``dq``), and dK, dV of the keys 0..keys-1 it saw
+        (its share)."""
         need_q, need_k, need_v = self.needs_input_grad
         a, b, keys = tile
         v = self.v[..., :keys, :]
@@ -173,23 +179,26 @@ class ScaledDotProductAttention(Function):
             e_kept = e * keep_t
         dv = (e_kept if self.dropout_p else e) @ go if need_v else None
         if not (need_q or need_k):
-            return None, None, dv
+            return None, dv
         dp_t = v @ _transpose(go)
         if self.dropout_p:
             dp_t *= keep_t
-        rowsum = (go * self.o[..., a:b, :]).sum(axis=-1)[..., None, :]
-        dq, dk = scores_backward(e, dp_t, rowsum, self.q_scaled[..., a:b, :],
-                                 self.k[..., :keys, :], self.scale, (need_q, need_k))
-        return dq, dk, dv
+        rowsum = np.einsum("...ld,...ld->...l", go, self.o[..., a:b, :])[..., None, :]
+        _, dk = scores_backward(e, dp_t, rowsum, self.q_scaled[..., a:b, :],
+                                self.k[..., :keys, :], self.scale, (need_q, need_k),
+                                None if dq is None else dq[..., a:b, :])
+        return dk, dv
 
 
 def _sum_over_keys(parts: list[np.ndarray | None], source: int) -> np.ndarray:
     """The tiles' gradients of keys 0..keys_i-1 (each (..., keys_i, E)) summed into one of
     all ``source`` keys; keys no query sees get 0."""
-    last = parts[-1]
-    assert last is not None
-    total = np.zeros((*last.shape[:-2], source, last.shape[-1]), last.dtype)
-    for part in parts:
+    total = parts[-1]  # the last tile's keys: all of them, unless the queries are fewer
+    assert total is not None
+    if total.shape[-2] < source:
+        total = np.concatenate([total, np.zeros((*total.shape[:-2], source - total.shape[-2],
+                                                 total.shape[-1]), total.dtype)], axis=-2)
+    for part in parts[:-1]:
         assert part is not None
         total[..., :part.shape[-2], :] += part
     return total
@@ -218,6 +227,15 @@ class AttentionWeights(Function):
 
 
 # --------------------------------------------------------------------------------- masks
+@lru_cache(maxsize=16)
+def _causal_block_t(size: int, dtype: np.dtype) -> np.ndarray:
+    """A causal tile's diagonal block of the mask, transposed (keys down, queries across:
+    -inf below the diagonal), contiguous; cached and read-only."""
+    mask = np.ascontiguousarray(_transpose(causal_mask(size, size, np.dtype(dtype))))
+    mask.flags.writeable = False
+    return mask
+
+
 @lru_cache(maxsize=16)
 def causal_mask(length: int, source_length: int, dtype: np.dtype) -> np.ndarray:
     """(L, S) additive mask: 0 where key j <= query i, -inf above the diagonal (PyTorch's
