@@ -106,8 +106,9 @@ def causal_tiles(length: int, source: int, tile: int) -> list[tuple[int, int, in
 
 
 class ScaledDotProductAttention(Function):
-    """O = softmax(Q K^T * scale + mask) V, fused; see the module docstring for the backward
-    and the tiles of ``causal_tile`` (given for ``is_causal``, whose mask ``mask`` then is).
+    """O = softmax(Q K^T * scale + mask) V, fused; see the module docstring for the backward.
+    ``causal_tile`` (set for ``is_causal``, whose mask ``mask`` then is): the queries run in
+    tiles of that many rows (the module docstring's third saving); None: one full matrix.
 
     With dropout (probability p, only while training, as PyTorch's ``dropout_p``) the weights
     are P * M / (1 - p) for a Bernoulli(1 - p) mask M; dP then picks up the same factor.
@@ -123,13 +124,12 @@ class ScaledDotProductAttention(Function):
         length, source = q.shape[-2], k.shape[-2]
         self.tiles = ([(0, length, source)] if self.causal_tile is None
                       else causal_tiles(length, source, self.causal_tile))
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
         if self.dropout_p:  # drawn for the whole (..., L, S), as F.dropout draws its mask
             assert self.generator is not None
-            batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
             keep = self.generator.random((*batch, length, source), dtype=np.float32)
             self.keep_t = (_transpose(keep) >= self.dropout_p) * np.asarray(
                 1 / (1 - self.dropout_p), q.dtype)
-        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
         self.o = np.empty((*batch, length, v.shape[-1]), np.result_type(q, k, v))
         self.es, self.inv_totals = [], []
         for a, b, keys in self.tiles:

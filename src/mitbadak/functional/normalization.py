@@ -207,8 +207,9 @@ class LayerNormFunction(Function):
         need_x = self.needs_input_grad[0]
         dx = np.empty_like(x_hat) if need_x else None
         dgamma, dbeta = np.zeros(d, x_hat.dtype), np.zeros(d, x_hat.dtype)
-        work = np.empty((min(len(x_hat), max(CHUNK // max(d, 1), 1)), d), x_hat.dtype)
-        for block in pieces(len(x_hat), CHUNK // max(d, 1)):
+        rows = max(CHUNK // max(d, 1), 1)  # per block
+        work = np.empty((min(len(x_hat), rows), d), x_hat.dtype)
+        for block in pieces(len(x_hat), rows):
             g, xh = gy2[block], x_hat[block]
             gx = np.multiply(g, xh, out=work[:len(g)])
             dgamma += sum_rows(gx)
