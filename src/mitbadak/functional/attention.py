@@ -79,13 +79,12 @@ def exp_scores(q_scaled: np.ndarray, k: np.ndarray, mask_t: np.ndarray | None,
     return e, np.reciprocal(total, out=total)
 
 
-def scores_backward(p_t: np.ndarray, dp_t: np.ndarray, rowsum_t: np.ndarray,
-                    q_scaled: np.ndarray, k: np.ndarray, scale: float,
-                    needs: tuple[bool, ...],
+def scores_backward(p_t: np.ndarray, ds_t: np.ndarray, q_scaled: np.ndarray, k: np.ndarray,
+                    scale: float, needs: tuple[bool, ...],
                     dq_out: np.ndarray | None = None) -> tuple[np.ndarray | None, ...]:
-    """dS^T = P^T * (dP^T - rowsum), then dQ = dS K * scale (into ``dq_out``, if given) and
-    dK = dS^T Q * scale (Q * scale is what was saved); transposed as `exp_scores` has them."""
-    ds_t = dp_t - rowsum_t
+    """dS^T = P^T * (dP^T - rowsum), given dP^T - rowsum as ``ds_t`` (overwritten), then
+    dQ = dS K * scale (into ``dq_out``, if given) and dK = dS^T Q * scale (Q * scale is what
+    was saved); transposed as `exp_scores` has them."""
     ds_t *= p_t
     dq = None
     if needs[0]:
@@ -183,9 +182,9 @@ class ScaledDotProductAttention(Function):
         dp_t = v @ _transpose(go)
         if self.dropout_p:
             dp_t *= keep_t
-        rowsum = np.einsum("...ld,...ld->...l", go, self.o[..., a:b, :])[..., None, :]
-        _, dk = scores_backward(e, dp_t, rowsum, self.q_scaled[..., a:b, :],
-                                self.k[..., :keys, :], self.scale, (need_q, need_k),
+        dp_t -= np.einsum("...ld,...ld->...l", go, self.o[..., a:b, :])[..., None, :]  # rowsum
+        _, dk = scores_backward(e, dp_t, self.q_scaled[..., a:b, :], self.k[..., :keys, :],
+                                self.scale, (need_q, need_k),
                                 None if dq is None else dq[..., a:b, :])
         return dk, dv
 
@@ -222,7 +221,7 @@ class AttentionWeights(Function):
     def backward(self, dp: np.ndarray) -> tuple[np.ndarray | None, ...]:
         dp_t = _transpose(dp)
         rowsum = (_ones(dp_t.shape[-2], dp.dtype) @ (dp_t * self.p_t))[..., None, :]
-        return scores_backward(self.p_t, dp_t, rowsum, self.q_scaled, self.k, self.scale,
+        return scores_backward(self.p_t, dp_t - rowsum, self.q_scaled, self.k, self.scale,
                                self.needs_input_grad)
 
 
