@@ -9,16 +9,22 @@ On a shared 2-core machine only such same-run ratios mean anything; on an overlo
 multi-threaded BLAS stalls (each GEMM waits for a preempted thread), so compare there with
 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 for both.
 
-Run: make bench   (or: python benchmarks/bench_gpt.py [--rounds 7] [--steps 2])
+Run: make bench   (or: python benchmarks/bench_gpt.py [--rounds 7] [--steps 2] [--profile])
+``--profile`` adds where mitbadak's step spends its time: cProfile's own time of each module
+of the library (shares of CPU time, which load on the machine disturbs far less than the
+timings themselves).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import math
+import pstats
 import statistics
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -105,10 +111,31 @@ def torch_step() -> Callable[[np.ndarray, np.ndarray], float]:
     return step
 
 
+def profile(step: Callable[[np.ndarray, np.ndarray], float],
+            data: Iterator[tuple[np.ndarray, np.ndarray]], steps: int = 4) -> None:
+    """Print each library module's share of the step's CPU time (own time, not callees')."""
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for _ in range(steps):
+        step(*next(data))
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    shares: Counter[str] = Counter()
+    for (path, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        shares[path.split("mitbadak/")[-1] if "mitbadak/" in path else "NumPy and Python"] += own
+    total = sum(shares.values())
+    print(f"mitbadak's step by module (cProfile, {steps} steps, {total / steps * 1e3:.0f} ms "
+          "of CPU time each with the profiler's overhead):")
+    for name, own in shares.most_common(8):
+        print(f"  {own / total:6.1%}  {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=2, help="steps per framework per round")
+    parser.add_argument("--profile", action="store_true",
+                        help="then profile mitbadak's step: each module's share of the time")
     args = parser.parse_args()
     runners = {"mitbadak": mitbadak_step()}
     if torch is None:
@@ -136,6 +163,8 @@ def main() -> None:
         print(f"  mitbadak/torch (steps per second, median of rounds): "
               f"{statistics.median(ratios):.2f}   (goal >= 0.8)")
     assert all(math.isfinite(t) for times in seconds.values() for t in times)
+    if args.profile:
+        profile(runners["mitbadak"], data)
 
 
 if __name__ == "__main__":

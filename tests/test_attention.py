@@ -1,5 +1,7 @@
 """Scaled dot-product attention: gradients in float64, PyTorch parity, masks, fully masked rows."""
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -83,6 +85,62 @@ def test_dropout_gradcheck_and_both_forms_agree():
     np.testing.assert_allclose(fused(q, k, v).data, two_nodes(q, k, v).data, rtol=1e-12)
     assert not np.allclose(fused(q, k, v).data, F.scaled_dot_product_attention(
         q, k, v, is_causal=True).data)
+
+
+@pytest.fixture
+def tile_of_3(monkeypatch):
+    """Causal attention in tiles of 3 query rows (the library's tile is 32: these tests' short
+    sequences would be one tile)."""
+    monkeypatch.setattr(importlib.import_module("mitbadak.functional.attention"),
+                        "CAUSAL_TILE", 3)
+
+
+@pytest.mark.parametrize(("length", "source", "lead_kv"),
+                         [(1, 1, (2, 3)), (7, 7, (2, 3)), (9, 9, (2, 1)), (7, 4, (2, 3)),
+                          (4, 8, (3,)), (6, 6, (2, 3))])
+def test_causal_tiles_equal_the_full_matrix_and_gradcheck(tile_of_3, length, source, lead_kv):
+    """Tiles of 3 (T not a multiple of the tile, T = 1, more or fewer queries than keys, keys
+    broadcast over heads) against the full matrix with the same mask given explicitly."""
+    q, k, v = qkv((2, 3), lead_kv, length, source)
+    tril = np.tril(np.ones((length, source), bool))  # is_causal's mask, as a plain bool mask
+    tiled = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    full = F.scaled_dot_product_attention(q, k, v, attn_mask=tril)
+    np.testing.assert_allclose(tiled.data, full.data, rtol=1e-12, atol=1e-15)
+    g = np.random.default_rng(4).standard_normal(tiled.shape)
+    grads = []
+    for out in (tiled, full):
+        for t in (q, k, v):
+            t.grad = None
+        (out * g).sum().backward()
+        grads.append([t.grad.copy() for t in (q, k, v)])
+    for mine, ref in zip(*grads):
+        np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-15)
+    if source - length > 0:  # keys no query may see get no gradient
+        assert np.all(grads[0][1][..., length:, :] == 0)
+    check(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=True), q, k, v)
+
+
+def test_causal_tiles_with_dropout_and_float32(tile_of_3):
+    """Dropout draws one mask for the whole (..., L, S) matrix: the tiled node keeps exactly
+    the weights that attention_with_weights (the full P, then F.dropout) keeps."""
+    q, k, v = qkv(length=8, source=8)
+
+    def tiled(a, b, c):
+        return F.scaled_dot_product_attention(a, b, c, dropout_p=0.3, is_causal=True,
+                                              generator=np.random.default_rng(5))
+
+    def two_nodes(a, b, c):
+        return F.attention_with_weights(a, b, c, dropout_p=0.3, is_causal=True,
+                                        generator=np.random.default_rng(5))[0]
+
+    check(tiled, q, k, v)
+    np.testing.assert_allclose(tiled(q, k, v).data, two_nodes(q, k, v).data, rtol=1e-12)
+    q32, k32, v32 = (mb.tensor(t.data.astype(np.float32), requires_grad=True) for t in (q, k, v))
+    out = F.scaled_dot_product_attention(q32, k32, v32, is_causal=True)
+    out.sum().backward()
+    assert out.dtype == q32.grad.dtype == k32.grad.dtype == v32.grad.dtype == np.float32
+    full = F.attention_with_weights(q, k, v, is_causal=True)[0]
+    np.testing.assert_allclose(out.data, full.data, rtol=2e-6, atol=1e-6)
 
 
 def test_scale_and_float32():

@@ -1,5 +1,7 @@
 """F.embedding and nn.Embedding: gathered rows, scatter-add gradients, padding, torch parity."""
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -75,3 +77,30 @@ def test_matches_torch_values_and_gradients():
     (y_ref * torch.from_numpy(gy)).sum().backward()
     np.testing.assert_allclose(y.data, y_ref.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(emb.weight.grad, ref.weight.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("path", ["one-hot", "sorted"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_equals_the_books_scatter_add(path, dtype, monkeypatch):
+    """Both ways of summing the rows (a one-hot GEMM, sorted runs) give np.add.at's dW, up to
+    the order of the additions, and the same dW on every run (deterministic)."""
+    if path == "sorted":  # (the module, not F.embedding: the package exports the function)
+        monkeypatch.setattr(importlib.import_module("mitbadak.functional.embedding"),
+                            "ONE_HOT_LIMIT", 0)
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 50, (8, 33))
+    ids[0, :5] = 49  # the last row repeated, and rows 40..48 never used
+    ids[ids == 44] = 43
+    gy = rng.standard_normal((8, 33, 6)).astype(dtype)
+    expected = np.zeros((50, 6), dtype)
+    np.add.at(expected, ids.ravel(), gy.reshape(-1, 6))
+    grads = []
+    for _ in range(2):
+        w = mb.tensor(np.zeros((50, 6)), dtype=dtype, requires_grad=True)
+        F.embedding(ids, w, padding_idx=7).backward(mb.tensor(gy, dtype=dtype))
+        grads.append(w.grad)
+    expected[7] = 0
+    assert grads[0].dtype == dtype and np.all(grads[0][44] == 0)
+    np.testing.assert_allclose(grads[0], expected, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-6)
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -88,7 +88,8 @@ def test_batched_matmul_broadcast_gradients(shapes):
 
 # ------------------------------------------------------------------------------ PyTorch
 @pytest.mark.parametrize("case", ["layer_norm", "layer_norm_2d", "layer_norm_plain",
-                                  "gelu", "gelu_tanh", "matmul_broadcast"])
+                                  "gelu", "gelu_tanh", "matmul_broadcast",
+                                  "layer_norm_pieces", "gelu_pieces", "gelu_tanh_pieces"])
 def test_matches_torch(case):
     torch = pytest.importorskip("torch")
     TF = torch.nn.functional
@@ -98,6 +99,9 @@ def test_matches_torch(case):
         "layer_norm_plain": [rand((5, 8), 0)],
         "gelu": [rand((6, 7), 0) * 3], "gelu_tanh": [rand((6, 7), 0) * 3],
         "matmul_broadcast": [rand((2, 1, 4, 5), 0), rand((3, 5, 2), 1)],
+        # more elements (rows) than one cache-sized piece (CHUNK), and the last piece short
+        "layer_norm_pieces": [rand((2, 350, 128), 0), rand(128, 1), rand(128, 2)],
+        "gelu_pieces": [rand((300, 250), 0) * 3], "gelu_tanh_pieces": [rand((300, 250), 0) * 3],
     }[case]
     ours_fn, torch_fn = {
         "layer_norm": (lambda x, w, b: F.layer_norm(x, 8, w, b),
@@ -109,6 +113,11 @@ def test_matches_torch(case):
         "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"),
                       lambda x: TF.gelu(x, approximate="tanh")),
         "matmul_broadcast": (F.matmul, torch.matmul),
+        "layer_norm_pieces": (lambda x, w, b: F.layer_norm(x, 128, w, b),
+                              lambda x, w, b: TF.layer_norm(x, (128,), w, b)),
+        "gelu_pieces": (F.gelu, TF.gelu),
+        "gelu_tanh_pieces": (lambda x: F.gelu(F.transpose(x), approximate="tanh"),  # strided
+                             lambda x: TF.gelu(x.T, approximate="tanh")),
     }[case]
     ours_in = [t64(a) for a in arrays]
     torch_in = [torch.tensor(a, requires_grad=True) for a in arrays]

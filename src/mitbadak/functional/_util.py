@@ -81,3 +81,16 @@ def sum_rows(a: np.ndarray) -> np.ndarray:
 def sum_columns(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=1)`` of a 2-D array (e.g. each row of softmax), as a @ ones."""
     return a @ _ones(a.shape[1], a.dtype)
+
+
+# ------------------------------------------------------------------------ cache-sized pieces
+# A formula of several elementwise steps (GELU, layer norm) makes one pass over memory per
+# NumPy call: on a (4096, 512) float32 activation each pass streams 8 MB through the caches.
+# Run piece by piece instead, every step after the first finds its operands in the core's L2
+# cache (GELU's forward and backward: about twice as fast), for a few Python calls per piece.
+CHUNK = 1 << 16  # elements per piece (256 KiB of float32: a few such arrays fit in L2)
+
+
+def pieces(n: int, size: int = CHUNK) -> list[slice]:
+    """slice(0, size), slice(size, 2 * size), ...: range(n) in pieces of ``size``."""
+    return [slice(a, a + size) for a in range(0, n, max(size, 1))]

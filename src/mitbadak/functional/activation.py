@@ -10,13 +10,14 @@ polynomial in tanh: the ``tanh-derivatives`` lesson draws six).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor, as_tensor
-from mitbadak.functional._util import check_floating, on_either
+from mitbadak.functional._util import CHUNK, check_floating, on_either, pieces
 from mitbadak.functional.elementwise import Exp
 from mitbadak.functional.special import erf  # NumPy has none; GELU's exact form needs it
 
@@ -201,7 +202,9 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 # ------------------------------------------------------------------ GELU (issue 17: GPT)
 
-SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+C1, C2 = SQRT_2_OVER_PI, SQRT_2_OVER_PI * 0.044715  # u = x (C1 + C2 x^2)
+
 
 class GELUFunction(Function):
     """GELU (Hendrycks & Gimpel 2016), the Transformer's activation: x weighted by how likely
@@ -210,51 +213,78 @@ class GELUFunction(Function):
     ``approximate="none"``: y = x * Phi(x),  Phi(x) = (1 + erf(x / sqrt 2)) / 2,
                             dy/dx = Phi(x) + x * phi(x),  phi(x) = e^(-x^2/2) / sqrt(2 pi).
     ``approximate="tanh"`` (GPT-2's form, cheaper: no erf):
-        y = x * (1 + t) / 2,  t = tanh(u),  u = sqrt(2/pi) * (x + 0.044715 x^3),
-        dy/dx = (1 + t) / 2 + x * (1 - t^2) / 2 * sqrt(2/pi) * (1 + 3 * 0.044715 x^2).
+        y = x * s,  s = (1 + tanh(u)) / 2,  u = sqrt(2/pi) * (x + 0.044715 x^3),
+        dy/dx = s + 2 s (1 - s) * x du/dx,  x du/dx = x sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+    (tanh' = 1 - t^2 = 4 s (1 - s)). The forward keeps Phi, or s, for the backward, and both
+    run in cache-sized pieces (`mitbadak.functional._util.pieces`), each step in place.
     """
 
     def __init__(self, approximate: str) -> None:
         self.approximate = approximate
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        if self.approximate == "tanh":
-            u = x * x
-            u *= 0.044715
-            u += 1
-            u *= x
-            u *= np.asarray(SQRT_2_OVER_PI, x.dtype)
-            self.t = np.tanh(u, out=u)
-            y = self.t + 1
-            y *= 0.5
-        else:
-            y = erf(x * np.asarray(np.sqrt(0.5), x.dtype))
-            y += 1
-            y *= 0.5
-            self.phi_cdf = y.copy()
-        y *= x
-        return y
+        self.x, self.shape = np.ascontiguousarray(x).reshape(-1), x.shape
+        self.s = np.empty_like(self.x)  # s, or Phi
+        y = np.empty_like(self.x)
+        step = _tanh_gelu if self.approximate == "tanh" else _exact_gelu
+        for piece in pieces(y.size):
+            step(self.x[piece], self.s[piece], y[piece])
+        return y.reshape(x.shape)
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        x = self.x
-        if self.approximate == "tanh":
-            t = self.t
-            inner = x * x
-            inner *= 3 * 0.044715
-            inner += 1
-            inner *= np.asarray(SQRT_2_OVER_PI, x.dtype)
-            inner *= 1 - t * t
-            inner *= x
-            inner += 1 + t
-            inner *= 0.5
-        else:
-            inner = np.exp(-0.5 * x * x)
-            inner *= np.asarray(1 / np.sqrt(2 * np.pi), x.dtype)
-            inner *= x
-            inner += self.phi_cdf
-        inner *= gy
-        return (inner,)
+        x, s, gy = self.x, self.s, np.ascontiguousarray(gy).reshape(-1)
+        g = np.empty_like(x)
+        work = np.empty(min(x.size, CHUNK), x.dtype)
+        step = _tanh_gelu_backward if self.approximate == "tanh" else _exact_gelu_backward
+        for piece in pieces(x.size):
+            step(x[piece], s[piece], gy[piece], g[piece], work[:g[piece].size])
+        return (g.reshape(self.shape),)
+
+
+def _tanh_gelu(x: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
+    """s = (1 + tanh(x (C1 + C2 x^2))) / 2 and y = x s, into s and y."""
+    np.multiply(x, x, out=s)
+    s *= C2
+    s += C1
+    s *= x
+    np.tanh(s, out=s)
+    s += 1
+    s *= 0.5
+    np.multiply(x, s, out=y)
+
+
+def _tanh_gelu_backward(x: np.ndarray, s: np.ndarray, gy: np.ndarray, g: np.ndarray,
+                        work: np.ndarray) -> None:
+    """g = gy (s + 2 s (1 - s) x (C1 + 3 C2 x^2))."""
+    np.multiply(x, x, out=g)
+    g *= 6 * C2  # 2 x du/dx = x (2 C1 + 6 C2 x^2)
+    g += 2 * C1
+    g *= x
+    np.subtract(1, s, out=work)
+    work *= s
+    g *= work
+    g += s
+    g *= gy
+
+
+def _exact_gelu(x: np.ndarray, phi_cdf: np.ndarray, y: np.ndarray) -> None:
+    """Phi = (1 + erf(x / sqrt 2)) / 2 and y = x Phi, into phi_cdf and y."""
+    phi_cdf[...] = erf(x * math.sqrt(0.5))
+    phi_cdf += 1
+    phi_cdf *= 0.5
+    np.multiply(x, phi_cdf, out=y)
+
+
+def _exact_gelu_backward(x: np.ndarray, phi_cdf: np.ndarray, gy: np.ndarray, g: np.ndarray,
+                         work: np.ndarray) -> None:
+    """g = gy (Phi + x e^(-x^2/2) / sqrt(2 pi))."""
+    np.multiply(x, x, out=g)
+    g *= -0.5
+    np.exp(g, out=g)
+    g *= 1 / math.sqrt(2 * math.pi)
+    g *= x
+    g += phi_cdf
+    g *= gy
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:

@@ -23,6 +23,21 @@ The backward, with dO = dL/dO:
 
 rowsum(dP * P) equals rowsum(dO * O) (both are sum_j P_ij sum_d dO_id V_jd), which is
 computed on the smaller (L, Ev) arrays instead of (L, S), as FlashAttention does.
+
+Three savings make this fast on NumPy, none of which changes the formulas:
+
+* The scores are held transposed, S^T (..., S, L), one column per query: NumPy reduces
+  across rows (max over axis -2) about 3x faster than along them, and BLAS multiplies a
+  transposed operand at no cost.
+* P = E / t with E = exp(S - max) and t = rowsum(E) (a product with a ones vector), and the
+  division by t is never done on the (L, S) matrix: it scales the (L, Ev) rows instead,
+  O = (E V) / t; and in the backward dO / t stands for dO with E for P, since
+  dV = E^T (dO / t),  dS = E * (dP' - rowsum(dO / t * O)),  dP' = (dO / t) V^T.
+* Causal attention (``is_causal=True``) runs in tiles of query rows: the tile of queries
+  a..b-1 multiplies only against the keys 0..b-1 it may see, the causal mask added to its
+  diagonal block alone, so the scores, the softmax, P V and the backward all skip most of
+  the masked upper triangle (FlashAttention's causal saving; each tile's rows are whole, so
+  no online softmax is needed). The result is the full matrix's, tile by tile.
 """
 
 from __future__ import annotations
@@ -35,7 +50,7 @@ import numpy as np
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.random import default_generator
 from mitbadak.autograd.tensor import Tensor, as_tensor
-from mitbadak.functional._util import check_floating
+from mitbadak.functional._util import _ones, check_floating
 from mitbadak.functional.arithmetic import matmul
 from mitbadak.functional.dropout import dropout
 
@@ -44,72 +59,148 @@ def _transpose(a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2)
 
 
-def masked_softmax_scores(q_scaled: np.ndarray, k: np.ndarray,
-                          mask: np.ndarray | None) -> np.ndarray:
-    """P = softmax(q_scaled K^T + mask) over the last axis, rows with every key masked all 0."""
-    s = q_scaled @ _transpose(k)
-    if mask is not None:
-        s += mask
-    m = s.max(axis=-1, keepdims=True)
-    if mask is not None:  # a fully masked row has max -inf: shift it by 0 instead (exp -> 0)
+def exp_scores(q_scaled: np.ndarray, k: np.ndarray, mask_t: np.ndarray | None,
+               masked_from: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """E^T = exp(S - m)^T (..., S, L) for the scores S = q_scaled K^T + mask shifted by each
+    query's max m, and 1 / t (..., 1, L) for t = rowsum(E): P^T = E^T / t. ``mask_t``, the
+    mask transposed, is added to the keys from ``masked_from`` on (a causal tile masks only
+    its diagonal block). A query whose keys are all masked gets E = 0 and 1 / t = 1."""
+    e = k @ _transpose(q_scaled)
+    if mask_t is not None:
+        e[..., masked_from:, :] += mask_t
+    m = e.max(axis=-2, keepdims=True)
+    if mask_t is not None:  # a fully masked query has max -inf: shift it by 0 instead
         m[~np.isfinite(m)] = 0
-    s -= m
-    np.exp(s, out=s)
-    total = (s @ np.ones(s.shape[-1], s.dtype))[..., None]  # row sums; BLAS beats .sum here
-    if mask is not None:
-        total[total == 0] = 1  # 0 / 1: the fully masked rows stay 0
-    s /= total
-    return s
+    e -= m
+    np.exp(e, out=e)
+    total = (_ones(e.shape[-2], e.dtype) @ e)[..., None, :]  # BLAS beats .sum here
+    if mask_t is not None:
+        total[total == 0] = 1  # E / 1: the fully masked queries stay 0
+    return e, np.reciprocal(total, out=total)
 
 
-def softmax_scores_backward(p: np.ndarray, dp: np.ndarray, rowsum: np.ndarray,
-                            q_scaled: np.ndarray, k: np.ndarray, scale: float,
-                            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-    """dS = P * (dP - rowsum), then dQ = dS K * scale and dK = dS^T Q * scale (Q * scale is
-    what was saved)."""
-    ds = dp - rowsum
-    ds *= p
-    dq = ds @ k * scale if needs[0] else None
-    dk = _transpose(ds) @ q_scaled if needs[1] else None
+def scores_backward(p_t: np.ndarray, ds_t: np.ndarray, q_scaled: np.ndarray, k: np.ndarray,
+                    scale: float, needs: tuple[bool, ...],
+                    dq_out: np.ndarray | None = None) -> tuple[np.ndarray | None, ...]:
+    """dS^T = P^T * (dP^T - rowsum), given dP^T - rowsum as ``ds_t`` (overwritten), then
+    dQ = dS K * scale (into ``dq_out``, if given) and dK = dS^T Q * scale (Q * scale is what
+    was saved); transposed as `exp_scores` has them."""
+    ds_t *= p_t
+    dq = None
+    if needs[0]:
+        dq = np.matmul(_transpose(ds_t), k, out=dq_out)
+        dq *= scale
+    dk = ds_t @ q_scaled if needs[1] else None
     return dq, dk
+
+
+CAUSAL_TILE = 32  # query rows per tile of causal attention (T = 128: 4 tiles)
+
+
+def causal_tiles(length: int, source: int, tile: int) -> list[tuple[int, int, int]]:
+    """(first, stop, keys) per tile: the queries first..stop-1 of a causal attention see only
+    the keys 0..keys-1, keys = min(stop, source) (query i sees the keys j <= i)."""
+    return [(a, min(a + tile, length), min(a + tile, length, source))
+            for a in range(0, length, tile)]
 
 
 class ScaledDotProductAttention(Function):
     """O = softmax(Q K^T * scale + mask) V, fused; see the module docstring for the backward.
+    ``causal_tile`` (set for ``is_causal``, whose mask ``mask`` then is): the queries run in
+    tiles of that many rows (the module docstring's third saving); None: one full matrix.
 
     With dropout (probability p, only while training, as PyTorch's ``dropout_p``) the weights
     are P * M / (1 - p) for a Bernoulli(1 - p) mask M; dP then picks up the same factor.
     """
 
     def __init__(self, mask: np.ndarray | None, scale: float, dropout_p: float,
-                 generator: np.random.Generator | None) -> None:
+                 generator: np.random.Generator | None, causal_tile: int | None = None) -> None:
         self.mask, self.scale, self.dropout_p, self.generator = mask, scale, dropout_p, generator
+        self.causal_tile = causal_tile
 
     def forward(self, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
         self.q_scaled, self.k, self.v = q * np.asarray(self.scale, q.dtype), k, v
-        p = masked_softmax_scores(self.q_scaled, k, self.mask)
-        self.p = p
-        if self.dropout_p:
+        length, source = q.shape[-2], k.shape[-2]
+        self.tiles = ([(0, length, source)] if self.causal_tile is None
+                      else causal_tiles(length, source, self.causal_tile))
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        if self.dropout_p:  # drawn for the whole (..., L, S), as F.dropout draws its mask
             assert self.generator is not None
-            keep = self.generator.random(p.shape, dtype=np.float32) >= self.dropout_p
-            self.scaled_keep = keep * np.asarray(1.0 / (1.0 - self.dropout_p), dtype=p.dtype)
-            p = p * self.scaled_keep
-        self.o = p @ v
+            keep = self.generator.random((*batch, length, source), dtype=np.float32)
+            self.keep_t = (_transpose(keep) >= self.dropout_p) * np.asarray(
+                1 / (1 - self.dropout_p), q.dtype)
+        self.o = np.empty((*batch, length, v.shape[-1]), np.result_type(q, k, v))
+        self.es, self.inv_totals = [], []
+        for a, b, keys in self.tiles:
+            e, inv_total = exp_scores(self.q_scaled[..., a:b, :], k[..., :keys, :],
+                                      *self._tile_mask(a, b, keys))
+            self.es.append(e)
+            self.inv_totals.append(inv_total)
+            if self.dropout_p:
+                e = e * self.keep_t[..., :keys, a:b]
+            o = np.matmul(_transpose(e), v[..., :keys, :], out=self.o[..., a:b, :])
+            o *= _transpose(inv_total)
         return self.o
+
+    def _tile_mask(self, first: int, stop: int, keys: int) -> tuple[np.ndarray | None, int]:
+        """A tile's mask, transposed, and the key it starts at."""
+        if self.mask is None:
+            return None, 0
+        if self.causal_tile is None:
+            return _transpose(self.mask), 0
+        if first >= keys:  # queries past the last key see every key
+            return None, 0
+        return _causal_block_t(self.causal_tile, self.k.dtype)[:keys - first, :stop - first], first
 
     def backward(self, go: np.ndarray) -> tuple[np.ndarray | None, ...]:
         need_q, need_k, need_v = self.needs_input_grad
-        p = self.p if not self.dropout_p else self.p * self.scaled_keep
-        dv = _transpose(p) @ go if need_v else None
-        if not (need_q or need_k):
-            return None, None, dv
-        dp = go @ _transpose(self.v)
-        if self.dropout_p:
-            dp *= self.scaled_keep
-        rowsum = (go * self.o).sum(axis=-1, keepdims=True)
-        dq, dk = softmax_scores_backward(self.p, dp, rowsum, self.q_scaled, self.k,
-                                         self.scale, (need_q, need_k))
+        dq = np.empty((*go.shape[:-1], self.q_scaled.shape[-1]), go.dtype) if need_q else None
+        grads = [self._tile_backward(go, tile, e, inv_total, dq)
+                 for tile, e, inv_total in zip(self.tiles, self.es, self.inv_totals)]
+        source = self.k.shape[-2]
+        if len(grads) == 1 and self.tiles[0][2] == source:  # the full matrix
+            return dq, grads[0][0], grads[0][1]
+        dk, dv = (_sum_over_keys([g[i] for g in grads], source) if need else None
+                  for i, need in ((0, need_k), (1, need_v)))
         return dq, dk, dv
+
+    def _tile_backward(self, go: np.ndarray, tile: tuple[int, int, int], e: np.ndarray,
+                       inv_total: np.ndarray,
+                       dq: np.ndarray | None) -> tuple[np.ndarray | None, ...]:
+        """dQ of the tile's queries (into ``dq``), and dK, dV of the keys 0..keys-1 it saw
+        (its share)."""
+        need_q, need_k, need_v = self.needs_input_grad
+        a, b, keys = tile
+        v = self.v[..., :keys, :]
+        go = go[..., a:b, :] * _transpose(inv_total)  # dO / t
+        if self.dropout_p:
+            keep_t = self.keep_t[..., :keys, a:b]
+            e_kept = e * keep_t
+        dv = (e_kept if self.dropout_p else e) @ go if need_v else None
+        if not (need_q or need_k):
+            return None, dv
+        dp_t = v @ _transpose(go)
+        if self.dropout_p:
+            dp_t *= keep_t
+        dp_t -= np.einsum("...ld,...ld->...l", go, self.o[..., a:b, :])[..., None, :]  # rowsum
+        _, dk = scores_backward(e, dp_t, self.q_scaled[..., a:b, :], self.k[..., :keys, :],
+                                self.scale, (need_q, need_k),
+                                None if dq is None else dq[..., a:b, :])
+        return dk, dv
+
+
+def _sum_over_keys(parts: list[np.ndarray | None], source: int) -> np.ndarray:
+    """The tiles' gradients of keys 0..keys_i-1 (each (..., keys_i, E)) summed into one of
+    all ``source`` keys; keys no query sees get 0."""
+    total = parts[-1]  # the last tile's keys: all of them, unless the queries are fewer
+    assert total is not None
+    if total.shape[-2] < source:
+        total = np.concatenate([total, np.zeros((*total.shape[:-2], source - total.shape[-2],
+                                                 total.shape[-1]), total.dtype)], axis=-2)
+    for part in parts[:-1]:
+        assert part is not None
+        total[..., :part.shape[-2], :] += part
+    return total
 
 
 class AttentionWeights(Function):
@@ -121,16 +212,29 @@ class AttentionWeights(Function):
 
     def forward(self, q: np.ndarray, k: np.ndarray) -> np.ndarray:
         self.q_scaled, self.k = q * np.asarray(self.scale, q.dtype), k
-        self.p = masked_softmax_scores(self.q_scaled, k, self.mask)
-        return self.p
+        mask_t = None if self.mask is None else _transpose(self.mask)
+        e, inv_total = exp_scores(self.q_scaled, k, mask_t)
+        e *= inv_total
+        self.p_t = e
+        return _transpose(e)
 
     def backward(self, dp: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        rowsum = (dp * self.p).sum(axis=-1, keepdims=True)
-        return softmax_scores_backward(self.p, dp, rowsum, self.q_scaled, self.k, self.scale,
-                                       self.needs_input_grad)
+        dp_t = _transpose(dp)
+        rowsum = (_ones(dp_t.shape[-2], dp.dtype) @ (dp_t * self.p_t))[..., None, :]
+        return scores_backward(self.p_t, dp_t - rowsum, self.q_scaled, self.k, self.scale,
+                               self.needs_input_grad)
 
 
 # --------------------------------------------------------------------------------- masks
+@lru_cache(maxsize=16)
+def _causal_block_t(size: int, dtype: np.dtype) -> np.ndarray:
+    """A causal tile's diagonal block of the mask, transposed (keys down, queries across:
+    -inf below the diagonal), contiguous; cached and read-only."""
+    mask = np.ascontiguousarray(_transpose(causal_mask(size, size, np.dtype(dtype))))
+    mask.flags.writeable = False
+    return mask
+
+
 @lru_cache(maxsize=16)
 def causal_mask(length: int, source_length: int, dtype: np.dtype) -> np.ndarray:
     """(L, S) additive mask: 0 where key j <= query i, -inf above the diagonal (PyTorch's
@@ -220,7 +324,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     mask, scale_ = _prepare(op, query, key, value, attn_mask, is_causal, scale)
     return ScaledDotProductAttention.apply(
         query, key, value, mask=mask, scale=scale_, dropout_p=dropout_p,
-        generator=(generator or default_generator()) if dropout_p else None)
+        generator=(generator or default_generator()) if dropout_p else None,
+        causal_tile=CAUSAL_TILE if is_causal and query.shape[-2] else None)
 
 
 def attention_with_weights(query: Tensor, key: Tensor, value: Tensor,

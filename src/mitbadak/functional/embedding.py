@@ -16,15 +16,21 @@ from mitbadak.autograd.function import Function
 from mitbadak.autograd.tensor import Tensor, as_tensor
 from mitbadak.functional._util import check_floating
 
+ONE_HOT_LIMIT = 1 << 22  # elements of the one-hot matrix (16 MiB of float32) at most
+
 
 class EmbeddingFunction(Function):
     """The book's Embedding layer: y = W[ids] (any integer shape of ids, y is ids.shape + (D,)).
 
-    Backward: dW[t] += dy at every position holding id t, a scatter-add (``np.add.at``), so
-    an id that occurs several times in the batch receives the sum of its gradients (the
-    book's ``np.add.at(dW, self.idx, dout)``: plain ``dW[ids] = dy`` would keep only the last
-    one). The row ``padding_idx``, if given, gets no gradient, as PyTorch's: a padding token
-    keeps its vector (zeros, as `nn.Embedding` starts it).
+    Backward: dW[t] += dy at every position holding id t, a scatter-add, so an id that
+    occurs several times in the batch receives the sum of its gradients (the book's
+    ``np.add.at(dW, self.idx, dout)``: plain ``dW[ids] = dy`` would keep only the last one).
+    ``np.add.at`` goes element by element; here, for a small vocabulary (V * n <=
+    ``ONE_HOT_LIMIT``, a character model's) the sum is the one-hot product dW = onehot(ids)^T
+    dy, one GEMM (~4x faster), and for a large one the positions are sorted by id and each
+    id's run of rows summed (``np.add.reduceat``, ~2x faster). Both only reorder the sums.
+    The row ``padding_idx``, if given, gets no gradient, as PyTorch's: a padding token keeps
+    its vector (zeros, as `nn.Embedding` starts it).
     """
 
     def __init__(self, ids: np.ndarray, padding_idx: int | None) -> None:
@@ -35,8 +41,18 @@ class EmbeddingFunction(Function):
         return weight.take(self.ids, axis=0)
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        dW = np.zeros(self.weight_shape, dtype=gy.dtype)
-        np.add.at(dW, self.ids.ravel(), gy.reshape(-1, self.weight_shape[1]))
+        (v, d), ids = self.weight_shape, self.ids.ravel()
+        gy = gy.reshape(ids.size, d)
+        if v * ids.size <= ONE_HOT_LIMIT:
+            one_hot = np.zeros((v, ids.size), dtype=gy.dtype)
+            one_hot[ids, np.arange(ids.size)] = 1
+            dW = one_hot @ gy
+        else:
+            order = np.argsort(ids, kind="stable")
+            sorted_ids = ids[order]
+            starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
+            dW = np.zeros(self.weight_shape, dtype=gy.dtype)
+            dW[sorted_ids[starts]] = np.add.reduceat(gy[order], starts, axis=0)
         if self.padding_idx is not None:
             dW[self.padding_idx] = 0
         return (dW,)
