@@ -98,28 +98,30 @@ class _Conv(Function):
                gxp: np.ndarray | None = None) -> np.ndarray | None:
         """conv2d's two gradients from gy (N, OC, OH*OW), in one pass over the chunks:
 
-        * given ``xp``, dW = sum over n of gy[n] @ col(xp)[n]^T (returned: (OC, C/G, KH, KW));
+        * given ``xp``, dW = sum over n of gy[n] @ col(xp)[n]^T (returned: (OC, C/G, KH, KW)),
+          computed as its transpose, sum over n of col(xp)[n] @ gy[n]^T: the same products,
+          but OpenBLAS runs them 1.4-1.6x faster with the long side (C*KH*KW) as the rows;
         * given ``W`` and ``gxp``, gxp += col2im(W_col^T @ gy): each window's gradient added
           back where the window was.
         """
         oc = gy.shape[1]
         gy = self._by_group(gy)
-        gw = None
+        gw_t = None  # dW^T: (C/G*KH*KW, OC/G) per group, a transposed view of dW
         if xp is not None:
             k = xp.shape[1] // self.groups * kernel[0] * kernel[1]
-            gw = self._w_col(np.zeros((oc, k), dtype=gy.dtype))
+            gw_t = self._w_col(np.zeros((oc, k), dtype=gy.dtype)).swapaxes(-1, -2)
         w_t = None if W is None else self._w_col(W).swapaxes(-1, -2)
         chunked = xp if xp is not None else gxp
         assert chunked is not None  # one gradient or the other is asked for
         for part in self._chunks(chunked, kernel, out):
-            if gw is not None and xp is not None:  # (the columns die at once: no name
+            if gw_t is not None and xp is not None:  # (the columns die at once: no name
                 # keeps them alive, so the next chunk's reuse their memory; ~9% faster)
-                gw += np.matmul(gy[part], self._columns(xp[part], kernel, out).swapaxes(-1, -2)
-                                ).sum(axis=0)
+                gw_t += np.matmul(
+                    self._columns(xp[part], kernel, out), gy[part].swapaxes(-1, -2)).sum(axis=0)
             if w_t is not None and gxp is not None:
                 add_columns(np.matmul(w_t, gy[part]), gxp[part], kernel, self.stride, out,
                             self.dilation)
-        return None if gw is None else gw.reshape(oc, -1, *kernel)
+        return None if gw_t is None else gw_t.swapaxes(-1, -2).reshape(oc, -1, *kernel)
 
 
 class Convolution(_Conv):
