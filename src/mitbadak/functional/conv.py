@@ -50,7 +50,9 @@ class _Conv(Function):
     rather than keeping all of them (up to 45 MB for DeepConvNet's 16x28x28 layer).
     """
 
-    CHUNK_BYTES = 4 << 20  # 1-8 MB about equal; no chunks: DeepConvNet's step 25% slower
+    # half of a 2 MB L2 cache: DeepConvNet's step 5-6% faster than with 4 MB on the Intel Xeon
+    # of docs/benchmarks.md (0.5 MB as fast, 2 MB 2% faster); no chunks: 25% slower
+    CHUNK_BYTES = 1 << 20
     W: np.ndarray  # the weight, saved by the subclass's forward
     x: Any  # the input: saved by forward (by Convolution's only as a tensor, for create_graph)
 
