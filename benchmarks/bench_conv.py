@@ -7,7 +7,12 @@ the report gives the median over rounds of the time ratio mitbadak / torch (belo
 Blocks, not alternating calls, because BLAS and OpenMP worker threads keep spinning for a
 while after a call and would slow down the other library's next call. A breakdown shows where
 mitbadak's time goes (im2col, matrix products, col2im). The last cases are whole Adam steps of
-the book's SimpleConvNet and DeepConvNet, the same layers in each library.
+the book's SimpleConvNet and DeepConvNet, the same layers in each library; below them, the
+GEMM-FLOP bound of each step: its convolutions' multiply-adds at this machine's float32 GEMM
+rate (a 2048x2048 product), the time no im2col-and-GEMM convolution can beat.
+
+NumPy's BLAS threads are set from outside: for the one-thread comparison run
+``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_conv.py --threads 1``.
 """
 
 from __future__ import annotations
@@ -130,6 +135,32 @@ def torch_convnets() -> dict[str, object]:
     }
 
 
+def conv_flops(model: mb.nn.Module, image: tuple[int, int, int]) -> int:
+    """Floating-point operations of the convolutions of one training step per image: 2*MACs
+    for the forward product, the same for dW, and for dx except in the first layer (whose
+    input needs no gradient). The shapes are followed through the convolutions and poolings."""
+    from mitbadak.functional.im2col import output_size
+    c, h, w = image
+    flops, first = 0, True
+    for layer in model.layers:
+        if not isinstance(layer, (mb.nn.Conv2d, mb.nn.MaxPool2d)):
+            continue
+        h, w = (output_size(n, k, s, p) for n, k, s, p in zip(
+            (h, w), layer.kernel_size, layer.stride, layer.padding))
+        if isinstance(layer, mb.nn.Conv2d):
+            kh, kw = layer.kernel_size
+            macs = layer.out_channels * c // layer.groups * kh * kw * h * w
+            flops += 2 * macs * (2 if first else 3)
+            c, first = layer.out_channels, False
+    return flops
+
+
+def gemm_gflops(size: int = 2048, reps: int = 5) -> float:
+    """This machine's float32 GEMM rate (GFLOP/s) on a large square product."""
+    a, b = (np.random.default_rng(0).random((size, size), dtype=np.float32) for _ in range(2))
+    return 2 * size ** 3 / median_ms(lambda: a @ b, reps) / 1e6
+
+
 def breakdown(case: tuple, rng: np.random.Generator, reps: int) -> dict[str, float]:
     """Milliseconds of each stage of one conv2d forward + backward (float32), as `Convolution` runs
     them: each stage timed on the first chunk of samples and multiplied by the chunk count."""
@@ -187,6 +218,11 @@ def main() -> None:
         a = np.array(pairs)
         ratio = float(np.median(a[:, 0] / a[:, 1]))
         print(f"{name:42s} {np.median(a[:, 0]):11.2f} {np.median(a[:, 1]):9.2f} {ratio:6.2f}")
+    rate = gemm_gflops()
+    for name in torch_convnets():
+        flops = conv_flops(getattr(mb.nn, name)(), (1, 28, 28)) * 100
+        print(f"{name}: {flops / 1e9:.2f} GFLOP of convolution per step, batch 100: "
+              f"{flops / rate / 1e6:.1f} ms at {rate:.0f} GFLOP/s (the GEMM bound)")
     for name, case in CASES.items():
         if case[0] == "conv":
             parts = breakdown(case, rng, args.reps)
