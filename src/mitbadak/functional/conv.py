@@ -133,7 +133,8 @@ class Convolution(_Conv):
     Backward, with g = gY as (N, OC, OH*OW):
     dW = sum over n of g[n] @ col[n]^T,   db = sum of g over N, OH, OW,
     dx = col2im(W_col^T @ g)  (each window's gradient added back where the window was:
-    a transposed convolution of g with W).
+    a transposed convolution of g with W); with stride 1 and an output larger than the input,
+    the same dx as a convolution of g with the flipped filters (`_back_padding`).
 
     Under ``create_graph`` the same three products run as nodes: dx = conv_transpose2d(g, W)
     (`Deconvolution`), dW = `ConvolutionWeightGrad` of (x, g), db = g.sum(...), each
