@@ -173,12 +173,12 @@ def breakdown(case: tuple, rng: np.random.Generator, reps: int) -> dict[str, flo
     kernel = w_shape[2:]
     parts = f._chunks(f.xp, kernel, f.out)
     part, chunks = parts[0], len(parts)
-    col = f._columns(f.xp[part], kernel, f.out)[:, 0]  # one group
+    col = f._columns(f.xp[part], kernel, f.out)  # (n, C*KH*KW, L): one group
     g = rng.standard_normal((col.shape[0], w_shape[0], col.shape[2])).astype(np.float32)
     stages = {
         "im2col (x2)": lambda: [f._columns(f.xp[part], kernel, f.out) for _ in range(2)],
         "forward W_col @ col": lambda: np.matmul(W_col, col),
-        "dW = sum g @ col^T": lambda: np.matmul(g, col.transpose(0, 2, 1)).sum(axis=0),
+        "dW^T = sum col @ g^T": lambda: np.matmul(col, g.transpose(0, 2, 1)).sum(axis=0),
     }
     if x_grad:
         dcol, gxp = np.matmul(W_col.T, g), np.zeros_like(f.xp[part])
