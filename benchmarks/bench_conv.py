@@ -12,7 +12,8 @@ GEMM-FLOP bound of each step: its convolutions' multiply-adds at this machine's 
 rate (a 2048x2048 product), the time no im2col-and-GEMM convolution can beat.
 
 NumPy's BLAS threads are set from outside: for the one-thread comparison run
-``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_conv.py --threads 1``.
+``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_conv.py --threads 1``
+(add ``--clock cpu`` on a machine that other processes share).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 import mitbadak as mb
-from mitbadak.functional.conv import Convolution, avg_pool2d, conv2d, max_pool2d
+from mitbadak.functional.conv import Convolution, _bias_grad, avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.im2col import add_columns
 
 CASES = {  # name: (op, x shape, weight shape or pool kernel, padding, x requires grad)
@@ -36,13 +37,16 @@ CASES = {  # name: (op, x shape, weight shape or pool kernel, padding, x require
 }
 
 
+CLOCK = time.perf_counter  # --clock cpu: time.process_time
+
+
 def median_ms(f: Callable[[], object], reps: int) -> float:
     f()
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         f()
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK() - t0)
     return float(np.median(times)) * 1e3
 
 
@@ -185,7 +189,7 @@ def breakdown(case: tuple, rng: np.random.Generator, reps: int) -> dict[str, flo
         stages["dcol = W_col^T @ g"] = lambda: np.matmul(W_col.T, g)
         stages["col2im"] = lambda: add_columns(dcol, gxp, kernel, (1, 1), f.out)
     times = {k: median_ms(fn, reps) * chunks for k, fn in stages.items()}
-    times["db = sum g"] = median_ms(lambda: g.sum(axis=(0, 2)), reps) * chunks
+    times["db = sum g"] = median_ms(lambda: _bias_grad(g[..., None]), reps) * chunks
     return times
 
 
@@ -194,9 +198,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: the process's CPU time, which leaves out the time other "
+                             "processes held the core (meaningful with one thread only)")
     args = parser.parse_args()
     import torch
     torch.set_num_threads(args.threads)
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     rng = np.random.default_rng(0)
     ours = {name: mitbadak_step(case, rng) for name, case in CASES.items()}
     theirs = {name: torch_step(case) for name, case in CASES.items()}
@@ -212,7 +221,7 @@ def main() -> None:
             time.sleep(0.05)
             times[name].append((t_ours, t_torch))
     print(f"forward + backward, float32, torch threads {args.threads}, median of "
-          f"{args.rounds} rounds")
+          f"{args.rounds} rounds, {args.clock} time")
     print(f"{'case':42s} {'mitbadak ms':>11s} {'torch ms':>9s} {'ratio':>6s}")
     for name, pairs in times.items():
         a = np.array(pairs)
