@@ -7,7 +7,13 @@ the report gives the median over rounds of the time ratio mitbadak / torch (belo
 Blocks, not alternating calls, because BLAS and OpenMP worker threads keep spinning for a
 while after a call and would slow down the other library's next call. A breakdown shows where
 mitbadak's time goes (im2col, matrix products, col2im). The last cases are whole Adam steps of
-the book's SimpleConvNet and DeepConvNet, the same layers in each library.
+the book's SimpleConvNet and DeepConvNet, the same layers in each library; below them, the
+GEMM-FLOP bound of each step: its convolutions' multiply-adds at this machine's float32 GEMM
+rate (a 2048x2048 product), the time no im2col-and-GEMM convolution can beat.
+
+NumPy's BLAS threads are set from outside: for the one-thread comparison run
+``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_conv.py --threads 1``
+(add ``--clock cpu`` on a machine that other processes share).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 import mitbadak as mb
-from mitbadak.functional.conv import Convolution, avg_pool2d, conv2d, max_pool2d
+from mitbadak.functional.conv import Convolution, _bias_grad, avg_pool2d, conv2d, max_pool2d
 from mitbadak.functional.im2col import add_columns
 
 CASES = {  # name: (op, x shape, weight shape or pool kernel, padding, x requires grad)
@@ -31,13 +37,16 @@ CASES = {  # name: (op, x shape, weight shape or pool kernel, padding, x require
 }
 
 
+CLOCK = time.perf_counter  # --clock cpu: time.process_time
+
+
 def median_ms(f: Callable[[], object], reps: int) -> float:
     f()
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         f()
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK() - t0)
     return float(np.median(times)) * 1e3
 
 
@@ -130,6 +139,32 @@ def torch_convnets() -> dict[str, object]:
     }
 
 
+def conv_flops(model: mb.nn.Module, image: tuple[int, int, int]) -> int:
+    """Floating-point operations of the convolutions of one training step per image: 2*MACs
+    for the forward product, the same for dW, and for dx except in the first layer (whose
+    input needs no gradient). The shapes are followed through the convolutions and poolings."""
+    from mitbadak.functional.im2col import output_size
+    c, h, w = image
+    flops, first = 0, True
+    for layer in model.layers:
+        if not isinstance(layer, (mb.nn.Conv2d, mb.nn.MaxPool2d)):
+            continue
+        h, w = (output_size(n, k, s, p) for n, k, s, p in zip(
+            (h, w), layer.kernel_size, layer.stride, layer.padding))
+        if isinstance(layer, mb.nn.Conv2d):
+            kh, kw = layer.kernel_size
+            macs = layer.out_channels * c // layer.groups * kh * kw * h * w
+            flops += 2 * macs * (2 if first else 3)
+            c, first = layer.out_channels, False
+    return flops
+
+
+def gemm_gflops(size: int = 2048, reps: int = 5) -> float:
+    """This machine's float32 GEMM rate (GFLOP/s) on a large square product."""
+    a, b = (np.random.default_rng(0).random((size, size), dtype=np.float32) for _ in range(2))
+    return 2 * size ** 3 / median_ms(lambda: a @ b, reps) / 1e6
+
+
 def breakdown(case: tuple, rng: np.random.Generator, reps: int) -> dict[str, float]:
     """Milliseconds of each stage of one conv2d forward + backward (float32), as `Convolution` runs
     them: each stage timed on the first chunk of samples and multiplied by the chunk count."""
@@ -142,19 +177,19 @@ def breakdown(case: tuple, rng: np.random.Generator, reps: int) -> dict[str, flo
     kernel = w_shape[2:]
     parts = f._chunks(f.xp, kernel, f.out)
     part, chunks = parts[0], len(parts)
-    col = f._columns(f.xp[part], kernel, f.out)[:, 0]  # one group
+    col = f._columns(f.xp[part], kernel, f.out)  # (n, C*KH*KW, L): one group
     g = rng.standard_normal((col.shape[0], w_shape[0], col.shape[2])).astype(np.float32)
     stages = {
         "im2col (x2)": lambda: [f._columns(f.xp[part], kernel, f.out) for _ in range(2)],
         "forward W_col @ col": lambda: np.matmul(W_col, col),
-        "dW = sum g @ col^T": lambda: np.matmul(g, col.transpose(0, 2, 1)).sum(axis=0),
+        "dW^T = sum col @ g^T": lambda: np.matmul(col, g.transpose(0, 2, 1)).sum(axis=0),
     }
     if x_grad:
         dcol, gxp = np.matmul(W_col.T, g), np.zeros_like(f.xp[part])
         stages["dcol = W_col^T @ g"] = lambda: np.matmul(W_col.T, g)
         stages["col2im"] = lambda: add_columns(dcol, gxp, kernel, (1, 1), f.out)
     times = {k: median_ms(fn, reps) * chunks for k, fn in stages.items()}
-    times["db = sum g"] = median_ms(lambda: g.sum(axis=(0, 2)), reps) * chunks
+    times["db = sum g"] = median_ms(lambda: _bias_grad(g[..., None]), reps) * chunks
     return times
 
 
@@ -163,9 +198,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: the process's CPU time, which leaves out the time other "
+                             "processes held the core (meaningful with one thread only)")
     args = parser.parse_args()
     import torch
     torch.set_num_threads(args.threads)
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     rng = np.random.default_rng(0)
     ours = {name: mitbadak_step(case, rng) for name, case in CASES.items()}
     theirs = {name: torch_step(case) for name, case in CASES.items()}
@@ -181,12 +221,17 @@ def main() -> None:
             time.sleep(0.05)
             times[name].append((t_ours, t_torch))
     print(f"forward + backward, float32, torch threads {args.threads}, median of "
-          f"{args.rounds} rounds")
+          f"{args.rounds} rounds, {args.clock} time")
     print(f"{'case':42s} {'mitbadak ms':>11s} {'torch ms':>9s} {'ratio':>6s}")
     for name, pairs in times.items():
         a = np.array(pairs)
         ratio = float(np.median(a[:, 0] / a[:, 1]))
         print(f"{name:42s} {np.median(a[:, 0]):11.2f} {np.median(a[:, 1]):9.2f} {ratio:6.2f}")
+    rate = gemm_gflops()
+    for name in torch_convnets():
+        flops = conv_flops(getattr(mb.nn, name)(), (1, 28, 28)) * 100
+        print(f"{name}: {flops / 1e9:.2f} GFLOP of convolution per step, batch 100: "
+              f"{flops / rate / 1e6:.1f} ms at {rate:.0f} GFLOP/s (the GEMM bound)")
     for name, case in CASES.items():
         if case[0] == "conv":
             parts = breakdown(case, rng, args.reps)

@@ -11,6 +11,7 @@ import mitbadak as mb
 from helpers import t64
 from mitbadak import functional as F
 from mitbadak.functional.conv import Convolution, pool_output_size
+from mitbadak.functional.im2col import pair
 from mitbadak.numerical import gradcheck
 
 few = settings(max_examples=12, deadline=None, derandomize=True)
@@ -249,3 +250,30 @@ def test_max_pool2d_ceil_mode_is_keyword_only():
     """PyTorch's fifth argument is dilation: a positional True must not mean ceil_mode."""
     with pytest.raises(TypeError):
         F.max_pool2d(np.zeros((1, 1, 4, 4)), 2, 2, 0, True)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding, dilation, groups", [
+    ((2, 3, 5, 6), (4, 3, 3, 3), 2, 1, 1),  # DeepConvNet's fourth layer: Q = 0
+    ((2, 3, 5, 7), (4, 3, 3, 3), (2, 1), 1, 1),  # wider only in height: Q = (0, 1)
+    ((2, 3, 4, 5), (2, 3, 3, 2), (2, 1), 1, 1),  # a 3x2 kernel
+    ((2, 4, 5, 5), (4, 2, 3, 3), 2, 1, 2),  # two groups: each group's filters flipped apart
+    ((1, 3, 6, 5), (2, 3, 3, 3), 3, 2, 1),  # dilated: Q = D*(K - 1) - P = 1
+])
+def test_conv2d_input_gradient_as_a_correlation(monkeypatch, x_shape, w_shape, padding,
+                                                 dilation, groups):
+    # where the output is larger than the input, dx is gy correlated with the flipped
+    # filters: numerically right, and equal to the col2im path to round-off
+    rng = np.random.default_rng(5)
+    x, W = rng.normal(size=x_shape), rng.normal(size=w_shape)  # noqa: N806
+    params = {"padding": padding, "dilation": dilation, "groups": groups}
+    node = Convolution((1, 1), pair(padding, "", "", 0), pair(dilation, "", "", 1), groups)
+    assert node._back_padding(w_shape[2:]) is not None  # the path under test is taken
+    assert gradcheck(lambda a, b: F.conv2d(a, b, **params), (t64(x), t64(W)))
+    grads = []
+    for back in (Convolution._back_padding, lambda self, kernel: None):
+        monkeypatch.setattr(Convolution, "_back_padding", back)
+        xt, Wt = t64(x), t64(W)  # noqa: N806
+        F.conv2d(xt, Wt, **params).sum().backward()
+        grads.append((xt.grad, Wt.grad))
+    for ours, col2im in zip(*grads):
+        np.testing.assert_allclose(ours, col2im, rtol=1e-12, atol=1e-12)

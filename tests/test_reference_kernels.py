@@ -114,6 +114,25 @@ def test_conv2d_equals_the_books_convolution(case):
     close(bt.grad, db)
 
 
+@pytest.mark.parametrize("stride, padding", [(1, 0), (1, 1), (1, 2), (2, 1), ((2, 1), (0, 2))])
+@pytest.mark.parametrize("chunk_bytes", [1, 3 * 4 * 27 * 9 * 8, 1 << 30])  # 1, 3 or all samples
+def test_conv2d_chunks_equal_the_books_convolution(monkeypatch, stride, padding, chunk_bytes):
+    # the weight gradient is summed chunk by chunk (as col @ gy^T) and dx scattered chunk by
+    # chunk: on odd sizes, with every chunk size, both equal the book's im2col to round-off
+    from mitbadak.functional.conv import Convolution
+    monkeypatch.setattr(Convolution, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(7)
+    x, W, b = rng.normal(size=(7, 3, 7, 9)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+    xt, Wt, bt = t64(x), t64(W), t64(b)
+    y = F.conv2d(xt, Wt, bt, stride=stride, padding=padding)
+    close(y.data, ref.conv2d_forward(x, W, b, stride, padding))
+    gy = rng.normal(size=y.shape)
+    y.backward(gy)
+    for grad, expected in zip((xt.grad, Wt.grad, bt.grad),
+                              ref.conv2d_backward(gy, x, W, stride, padding)):
+        close(grad, expected)
+
+
 # ---------------------------------------------------------------------------------- pooling
 @examples
 @given(pool_case())
