@@ -38,7 +38,7 @@ import mitbadak as mb  # noqa: E402
 from bench_train import Batches, synthetic_data  # noqa: E402
 from mitbadak import functional as F  # noqa: E402
 from mitbadak import nn, optim  # noqa: E402
-from peers import MODULES  # noqa: E402
+from peers import MODULES, OPT_IN  # noqa: E402
 from peers.base import Runner, layers_of  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -277,6 +277,7 @@ def tables(all_results: dict[str, dict[str, Result]], columns: list[str],
 
 def label_of(name: str) -> str:
     return {"floor": "NumPy floor", "torch": "PyTorch", "torch-best": "PyTorch best",
+            "torch-compile": "PyTorch compile",
             "jax": "JAX jit", "tinygrad": "tinygrad", "dezero": "DeZero",
             "mygrad": "MyGrad"}[name]
 
@@ -334,7 +335,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--block", type=float, default=0.3,
                         help="seconds each framework runs per round (default 0.3)")
     parser.add_argument("--workloads", default=",".join(w.key for w in WORKLOADS))
-    parser.add_argument("--peers", default=",".join(MODULES))
+    parser.add_argument("--peers", default=",".join(n for n in MODULES if n not in OPT_IN),
+                        help=f"comma-separated, from {', '.join(MODULES)} (default: all but "
+                             f"{', '.join(OPT_IN)})")
     parser.add_argument("--threads", type=int, default=0,
                         help="BLAS/OpenMP/torch/XLA/tinygrad threads (default: their own)")
     parser.add_argument("--quick", action="store_true",

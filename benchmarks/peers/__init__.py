@@ -10,8 +10,10 @@ MODULES = {  # the --peers name: the module in this package
     "floor": "floor_peer",
     "torch": "torch_peer",
     "torch-best": "torch_peer",
+    "torch-compile": "torch_peer",
     "jax": "jax_peer",
     "tinygrad": "tinygrad_peer",
     "dezero": "dezero_peer",
     "mygrad": "mygrad_peer",
 }
+OPT_IN = {"torch-compile"}  # not in the default run: inductor compiles for ~30 s a workload

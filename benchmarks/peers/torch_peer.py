@@ -3,7 +3,8 @@
 ``default``: torch.nn layers and torch.optim as a tutorial writes them (for-each-parameter
 optimizer, NCHW, ``no_grad`` for inference). ``best``: the fastest documented settings that
 keep eager mode: ``fused=True`` optimizers (one kernel over all parameters), channels_last
-memory format for the ConvNets, ``inference_mode`` instead of ``no_grad``.
+memory format for the ConvNets, ``inference_mode`` instead of ``no_grad``. ``compile``: the
+best settings and ``torch.compile(model)`` (inductor; its first call compiles).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def module_of(layers: list[Layer]) -> torch.nn.Sequential:
 
 
 def build(layers: list[Layer], optimizer: str, lr: float, variant: str) -> Runner:
-    best = variant == "torch-best"
+    best = variant in ("torch-best", "torch-compile")
     model = module_of(layers)
     image = any(layer.kind == "conv" for layer in layers)
     layout = torch.channels_last if best and image else torch.contiguous_format
@@ -58,13 +59,15 @@ def build(layers: list[Layer], optimizer: str, lr: float, variant: str) -> Runne
     opt = (torch.optim.SGD(model.parameters(), lr=lr, **extra) if optimizer == "sgd"
            else torch.optim.Adam(model.parameters(), lr=lr, **extra))
     no_grad = torch.inference_mode if best else torch.no_grad
-    return TorchRunner(model, opt, layout, no_grad)
+    forward = torch.compile(model) if variant == "torch-compile" else model
+    return TorchRunner(model, forward, opt, layout, no_grad)
 
 
 class TorchRunner(Runner):
-    def __init__(self, model: torch.nn.Module, opt: torch.optim.Optimizer, layout: Any,
-                 no_grad: Any) -> None:
-        self.model, self.opt, self.layout, self.no_grad = model, opt, layout, no_grad
+    def __init__(self, model: torch.nn.Module, forward: Any, opt: torch.optim.Optimizer,
+                 layout: Any, no_grad: Any) -> None:
+        self.model, self.forward, self.opt = model, forward, opt
+        self.layout, self.no_grad = layout, no_grad
         self.loss_fn = torch.nn.CrossEntropyLoss()
 
     def _input(self, x: np.ndarray) -> torch.Tensor:
@@ -78,7 +81,7 @@ class TorchRunner(Runner):
         return out.detach().numpy()
 
     def train(self, x: np.ndarray, t: np.ndarray) -> torch.Tensor:
-        loss = self.loss_fn(self.model(self._input(x)), torch.from_numpy(t))
+        loss = self.loss_fn(self.forward(self._input(x)), torch.from_numpy(t))
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
@@ -87,4 +90,4 @@ class TorchRunner(Runner):
     def infer(self, x: np.ndarray) -> torch.Tensor:
         self.model.eval()
         with self.no_grad():
-            return self.model(self._input(x))
+            return self.forward(self._input(x))
