@@ -38,6 +38,7 @@ import mitbadak as mb  # noqa: E402
 from bench_train import Batches, synthetic_data  # noqa: E402
 from mitbadak import functional as F  # noqa: E402
 from mitbadak import nn, optim  # noqa: E402
+from mitbadak.fileio import atomic_write  # noqa: E402
 from peers import MODULES, OPT_IN  # noqa: E402
 from peers.base import Runner, layers_of  # noqa: E402
 
@@ -306,9 +307,7 @@ def write_docs(block: list[str]) -> None:
     head, rest = text.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
     new = head + BEGIN + "\n" + "\n".join(block) + "\n" + END + tail
-    tmp = DOCS.with_suffix(".md.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, DOCS)
+    atomic_write(DOCS, new.encode("utf-8"))
     print(f"wrote the table into {DOCS}")
 
 
