@@ -8,8 +8,10 @@ take turns in one process, round after round, each running a block of steps size
 about ``--block`` seconds; the table gives the median over rounds of the per-round ratio of
 rates, peer / mitbadak (above 1: the peer is faster), with the spread (min-max). Only such
 same-run ratios mean anything on a noisy machine. Each peer is shown to train: the loss on a
-fixed batch of 1,000 before (equal in every framework: the same weights) and after. The first
-call (JAX's and tinygrad's compilation) is timed apart and never counted in the rates.
+fixed batch of 1,000 before and after the same 20 untimed training steps, both equal in
+every framework up to rounding (the same weights, batches and arithmetic; DeepConvNet's
+dropout masks differ). The first call (JAX's and tinygrad's compilation) is timed apart and
+never counted in the rates.
 
 Run: make bench-peers   (or: python benchmarks/bench_peers.py [--rounds 5] [--workloads a,e]
      [--peers torch,jax] [--threads 1] [--quick] [--write-docs])
@@ -45,7 +47,7 @@ from peers.base import Runner, layers_of  # noqa: E402
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench-peers:begin -->", "<!-- bench-peers:end -->"
 EVAL_SAMPLES = 1000  # the fixed batch whose loss shows that a framework trains
-BRIEF_STEPS = 20  # training steps before an inference workload (BatchNorm's statistics)
+TRAIN_STEPS = 20  # untimed steps that show each framework training (and give BatchNorm statistics)
 PAUSE_S = 0.05  # between blocks: the last framework's BLAS/OpenMP/XLA workers stop spinning
 
 
@@ -59,7 +61,7 @@ class Workload:
     batch: int
     image: bool = False
     inference: bool = False
-    train_batch: int = 0  # inference workloads: the batch of the brief training before
+    train_batch: int = 0  # inference workloads: the batch of the training steps before
 
 
 def mlp(hidden: list[int], batchnorm: bool = False) -> Callable[[], nn.Module]:
@@ -158,20 +160,27 @@ class Contestant:
         self.finish(out)
         return time.perf_counter() - start
 
-    def warm_up(self, x_eval: np.ndarray, t_eval: np.ndarray, block_s: float, brief: int,
+    def warm_up(self, x_eval: np.ndarray, t_eval: np.ndarray, block_s: float,
                 steps: int) -> None:
-        """The loss before, the first call (timed apart), then ``steps`` per block, or as many
-        as take about ``block_s`` seconds when ``steps`` is 0."""
-        runner, result = self.runner, self.result
+        """The loss on the fixed batch before and after the same `TRAIN_STEPS` steps in every
+        framework (both numbers should agree across frameworks), the first call timed apart
+        (compilation), then the block size: ``steps``, or as many as take ``block_s``."""
+        runner, result, work = self.runner, self.result, self.work
         result.loss_before = eval_loss(runner, x_eval, t_eval)
         runner.train_mode()
-        if self.work.inference:  # a brief training first, so BatchNorm has statistics
-            train = Batches(self.batches.x, self.batches.t, self.work.train_batch, seed=2)
-            for _ in range(brief):
-                runner.scalar(runner.train(*train.next()))
-            result.loss_after = eval_loss(runner, x_eval, t_eval)
-        result.first_call_s = self.block(1)  # compiles, where a framework compiles
-        self.block(2)  # a jit may capture on the second call (tinygrad)
+        train = (Batches(self.batches.x, self.batches.t, work.train_batch, seed=2)
+                 if work.inference else self.batches)
+        for i in range(TRAIN_STEPS):
+            start = time.perf_counter()
+            runner.scalar(runner.train(*train.next()))
+            if i == 0:
+                result.first_call_s = time.perf_counter() - start
+        result.loss_after = eval_loss(runner, x_eval, t_eval)
+        if work.inference:
+            result.first_call_s = self.block(1)
+        else:
+            runner.train_mode()
+        self.block(2)  # a jit may capture on its second call (tinygrad)
         self.steps = steps or max(1, round(block_s / (self.block(3) / 3)))
 
     def round(self) -> None:
@@ -187,7 +196,7 @@ def load_peer(name: str) -> tuple[ModuleType | None, str]:
 
 
 def bench(work: Workload, peers: dict[str, ModuleType], x: np.ndarray, t: np.ndarray,
-          rounds: int, block_s: float, brief: int, steps: int) -> dict[str, Result]:
+          rounds: int, block_s: float, steps: int) -> dict[str, Result]:
     mb.manual_seed(0)
     model = work.model()
     layers = layers_of(model)
@@ -203,7 +212,7 @@ def bench(work: Workload, peers: dict[str, ModuleType], x: np.ndarray, t: np.nda
     for name, make in builders.items():
         try:
             contestants[name] = Contestant(make(), work, x, t)
-            contestants[name].warm_up(x_eval, t_eval, block_s, brief, steps)
+            contestants[name].warm_up(x_eval, t_eval, block_s, steps)
         except NotImplementedError:  # not written for this workload: the cell says "—"
             contestants.pop(name, None)
             results[name] = Result(covered=False)
@@ -221,8 +230,6 @@ def bench(work: Workload, peers: dict[str, ModuleType], x: np.ndarray, t: np.nda
                     results[name] = Result(error=f"{type(e).__name__} in round {r}: {e}")
                     del contestants[name]
     for name, c in contestants.items():
-        if not work.inference:
-            c.result.loss_after = eval_loss(c.runner, x_eval, t_eval)
         results[name] = c.result
     return {name: results[name] for name in builders if name in results}
 
@@ -234,12 +241,11 @@ def ratio_cell(ours: list[float], theirs: Result) -> str:
     return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
 
 
-def trains(work: Workload, r: Result) -> bool:
+def trains(r: Result) -> bool:
     return r.loss_after < r.loss_before
 
 
-def tables(all_results: dict[str, dict[str, Result]], columns: list[str],
-           brief: int) -> list[str]:
+def tables(all_results: dict[str, dict[str, Result]], columns: list[str]) -> list[str]:
     by_key = {w.key: w for w in WORKLOADS}
     labels = {"mitbadak": "mitbadak", **{n: label_of(n) for n in columns}}
     lines = ["peer / mitbadak, median over rounds of same-round rate ratios (min–max); above 1: "
@@ -253,8 +259,8 @@ def tables(all_results: dict[str, dict[str, Result]], columns: list[str],
         cells = [ratio_cell(ours.rates, results[n]) if n in results else "—" for n in columns]
         lines.append(f"| {key}. {by_key[key].title} | {ms} | " + " | ".join(cells) + " |")
     names = ["mitbadak", *columns]
-    lines += ["", "loss on a fixed batch of 1,000 before → after training (inference "
-              f"workloads: after {brief} steps), first call in seconds (compilation)", "",
+    lines += ["", f"loss on a fixed batch of 1,000 before → after the same {TRAIN_STEPS} "
+              "training steps (untimed), first call in seconds (compilation)", "",
               "| workload | " + " | ".join(labels[n] for n in names) + " |",
               "|---|" + "---|" * len(names)]
     failures = []
@@ -268,7 +274,7 @@ def tables(all_results: dict[str, dict[str, Result]], columns: list[str],
                 cells.append("cannot run")
                 failures.append(f"- {key}, {labels[n]}: {r.error}")
             else:
-                flag = "" if trains(by_key[key], r) else " **NOT TRAINING**"
+                flag = "" if trains(r) else " **NOT TRAINING**"
                 cells.append(f"{r.loss_before:.3f} → {r.loss_after:.3f}{flag}, "
                              f"{r.first_call_s:.2f} s")
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
@@ -381,17 +387,15 @@ def main(argv: list[str] | None = None) -> None:
     info = versions(peers)
     print("\n".join(info), flush=True)
     x, t = synthetic_data(args.samples)
-    brief = 3 if args.quick else BRIEF_STEPS
     started = time.perf_counter()
     results = {}
     for work in WORKLOADS:
         if work.key in args.workloads:
-            results[work.key] = bench(work, peers, x, t, args.rounds, args.block, brief,
-                                      args.steps)
+            results[work.key] = bench(work, peers, x, t, args.rounds, args.block, args.steps)
             mine = results[work.key]["mitbadak"]
             print(f"{work.key}. {work.title}: done ({time.perf_counter() - started:.0f} s; "
                   f"mitbadak loss {mine.loss_before:.3f} -> {mine.loss_after:.3f})", flush=True)
-    body = tables(results, list(peers), brief)
+    body = tables(results, list(peers))
     print("\n" + "\n".join(body))
     took = time.perf_counter() - started
     print(f"\ntook {took:.0f} s")

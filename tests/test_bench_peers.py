@@ -28,9 +28,11 @@ def test_quick_run_prints_a_table_and_reports_a_missing_peer(monkeypatch, capsys
     low, high = (float(v) for v in spread.strip("()").split("–"))
     assert 0 < low <= float(median) <= high
     assert loss_header.split(" | ")[1:] == ["mitbadak", "NumPy floor |"]
-    # the same initial weights: both start from the same loss on the same fixed batch
-    before = [cell.split(" → ")[0] for cell in loss_row.split(" | ")[1:]]
-    assert before[0] == before[1]
+    # the same weights, batches and steps: the same loss on the fixed batch, before and after
+    ours, floor = ([float(v) for v in cell.split(",")[0].split(" → ")]
+                   for cell in loss_row.split(" | ")[1:])
+    assert ours == pytest.approx(floor, abs=1e-4)
+    assert ours[1] < ours[0]
     assert "NOT TRAINING" not in out
 
 

@@ -25,12 +25,14 @@ class Net:
     def __init__(self, layers: list[Layer]) -> None:
         self.layers = layers
         self.params: list[Tensor] = []
+        self.buffers: list[Tensor] = []  # BatchNorm's statistics: the optimizer realizes them
         self.weights: list[dict[str, Tensor]] = []
         for layer in layers:
             w = {k: Tensor(v.copy()) for k, v in layer.params.items()}
             if layer.kind == "batchnorm":
                 bn = nn.BatchNorm(len(layer.params["gamma"]))
                 bn.weight, bn.bias = w["gamma"], w["beta"]
+                self.buffers += [bn.running_mean, bn.running_var, bn.num_batches_tracked]
                 w = {"bn": bn, **w}  # type: ignore[dict-item]
             self.params += [t for k, t in w.items() if k != "bn"]
             self.weights.append(w)
@@ -58,8 +60,8 @@ class Net:
 
 def build(layers: list[Layer], optimizer: str, lr: float, variant: str) -> Runner:
     net = Net(layers)
-    opt = (nn.optim.SGD(net.params, lr=lr) if optimizer == "sgd"
-           else nn.optim.Adam(net.params, lr=lr))
+    state = net.params + net.buffers  # as nn.state.get_parameters(model) would list them
+    opt = nn.optim.SGD(state, lr=lr) if optimizer == "sgd" else nn.optim.Adam(state, lr=lr)
 
     @TinyJit
     def step(x: Tensor, t: Tensor) -> Tensor:
