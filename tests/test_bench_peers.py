@@ -51,3 +51,9 @@ def test_bad_arguments_exit_2_with_one_line(args, message):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_docs_show_the_command_without_the_note():
+    line = bench_peers.command_line(["--threads", "1", "--write-docs", "--note", "loaded",
+                                     "--rounds", "3"])
+    assert line == "python benchmarks/bench_peers.py --threads 1 --rounds 3"

@@ -27,24 +27,24 @@ class Net:
         self.params: list[Tensor] = []
         self.buffers: list[Tensor] = []  # BatchNorm's statistics: the optimizer realizes them
         self.weights: list[dict[str, Tensor]] = []
-        for layer in layers:
+        self.norms: dict[int, nn.BatchNorm] = {}  # by layer index
+        for index, layer in enumerate(layers):
             w = {k: Tensor(v.copy()) for k, v in layer.params.items()}
             if layer.kind == "batchnorm":
-                bn = nn.BatchNorm(len(layer.params["gamma"]))
+                bn = self.norms[index] = nn.BatchNorm(len(layer.params["gamma"]))
                 bn.weight, bn.bias = w["gamma"], w["beta"]
                 self.buffers += [bn.running_mean, bn.running_var, bn.num_batches_tracked]
-                w = {"bn": bn, **w}  # type: ignore[dict-item]
-            self.params += [t for k, t in w.items() if k != "bn"]
+            self.params += w.values()
             self.weights.append(w)
 
     def __call__(self, x: Tensor) -> Tensor:
-        for layer, w in zip(self.layers, self.weights):
+        for index, (layer, w) in enumerate(zip(self.layers, self.weights)):
             if layer.kind == "linear":
                 x = x.linear(w["W"], w["b"])
             elif layer.kind == "conv":
                 x = x.conv2d(w["W"], w["b"], padding=layer.padding)
             elif layer.kind == "batchnorm":
-                x = w["bn"](x)
+                x = self.norms[index](x)
             elif layer.kind == "relu":
                 x = x.relu()
             elif layer.kind == "sigmoid":
