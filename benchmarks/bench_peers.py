@@ -9,9 +9,9 @@ about ``--block`` seconds; the table gives the median over rounds of the per-rou
 rates, peer / mitbadak (above 1: the peer is faster), with the spread (min-max). Only such
 same-run ratios mean anything on a noisy machine. Each peer is shown to train: the loss on a
 fixed batch of 1,000 before and after the same untimed training steps, both equal in
-every framework up to rounding (the same weights, batches and arithmetic; DeepConvNet's
-dropout masks differ). The first call (JAX's and tinygrad's compilation) is timed apart and
-never counted in the rates.
+every framework to about 0.01 (the same weights, batches and arithmetic; DeZero's Adam puts
+eps elsewhere, DeepConvNet's dropout masks differ). The first call (JAX's and tinygrad's
+compilation) is timed apart and never counted in the rates.
 
 Run: make bench-peers   (or: python benchmarks/bench_peers.py [--rounds 5] [--workloads a,e]
      [--peers torch,jax] [--threads 1] [--quick] [--write-docs])
