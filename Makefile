@@ -10,7 +10,7 @@ INSTALL  = test -x $(PY) || $(PYTHON) -m venv $(VENV); \
 	[ "$$stamp" -nt pyproject.toml ] || { $(PY) -m pip install --quiet --upgrade pip && \
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]' && touch "$$stamp"; }
 
-.PHONY: demo test bench lint figures clean
+.PHONY: demo test bench bench-peers lint figures clean
 
 demo:
 	@$(INSTALL)
@@ -26,6 +26,13 @@ bench:
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_lstm.py
 	$(PY) benchmarks/bench_gpt.py
+
+# mitbadak against PyTorch, JAX, tinygrad, DeZero and MyGrad (tinygrad's CPU backend needs clang:
+# apt-get install clang); ~10 minutes
+bench-peers: EXTRAS = test,bench,peers
+bench-peers:
+	@$(INSTALL)
+	$(PY) benchmarks/bench_peers.py
 
 figures:
 	@$(INSTALL)
