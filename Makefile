@@ -32,7 +32,7 @@ bench:
 bench-peers: EXTRAS = test,bench,peers
 bench-peers:
 	@$(INSTALL)
-	$(PY) benchmarks/bench_peers.py
+	$(PY) benchmarks/bench_peers.py --write-docs
 
 figures:
 	@$(INSTALL)
