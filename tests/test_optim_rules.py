@@ -160,3 +160,32 @@ def test_zero_dimensional_parameters():
 def test_torch_spellings_and_names():
     assert optim.Adagrad is optim.AdaGrad and optim.RMSprop is optim.RMSProp
     assert sorted(optim.OPTIMIZERS) == sorted(MLP_SETTINGS)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c[0]) for c in CASES + DECAY_CASES])
+def test_a_large_parameter_in_pieces_gets_the_same_bits(case, monkeypatch):
+    """A parameter above CHUNK numbers is updated in cache-sized pieces (Optimizer.step); the
+    arithmetic on each number is the same, so the result is bitwise the whole-array update's,
+    for a transposed (non-contiguous) gradient too."""
+    from mitbadak.optim import optimizer
+
+    _, cls, kwargs, _, _ = case
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((300, 250)).astype(np.float32)  # 75,000 > CHUNK = 65,536
+    grads = [rng.standard_normal((250, 300)).astype(np.float32).T for _ in range(4)]
+
+    def run(chunk):
+        monkeypatch.setattr(optimizer, "CHUNK", chunk)
+        p = mb.tensor(start.copy(), requires_grad=True)
+        opt = cls([p], **kwargs)
+        for g in grads:
+            p.grad = g
+            opt.step()
+        return p.data, opt.state[p]
+
+    whole, whole_state = run(10**9)
+    in_pieces, pieces_state = run(optimizer.CHUNK)
+    np.testing.assert_array_equal(in_pieces, whole)
+    for name in cls.buffer_names:
+        np.testing.assert_array_equal(pieces_state[name], whole_state[name])
+    assert not np.array_equal(whole, start)

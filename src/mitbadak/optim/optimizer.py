@@ -12,6 +12,12 @@ subclass that implements only ``_update(param, grad, state, group)``, which chan
 * ``state_dict()`` / ``load_state_dict()``: everything needed to resume a run so that it
   continues bit for bit as if it had never stopped.
 * the subnormal flush (``flush_denormal_every``, below).
+* cache-sized pieces: every rule is elementwise, so a large parameter (more than
+  `mitbadak.functional._util.CHUNK` numbers) is updated piece by piece, ``_update`` called on
+  matching slices of the parameter, its gradient and its buffers. Each of a rule's ~10 NumPy
+  passes then finds its operands in the L2 cache instead of streaming the whole arrays through
+  memory (Adam on a 1000x1000 weight: 3.4 -> 2.4 ms), with the same arithmetic on every
+  number, so the same bits. ``_update`` must therefore change its arrays in place only.
 * `param_groups(params, weight_decay)`: the weight-decay policy, as groups: the weight
   matrices and kernels (``ndim >= 2``) are decayed, biases and BatchNorm's gamma and beta are
   not. A plain ``weight_decay=`` setting, as in PyTorch, decays every parameter it is given.
@@ -51,6 +57,7 @@ from typing import Any
 import numpy as np
 
 from mitbadak.autograd.tensor import Tensor
+from mitbadak.functional._util import CHUNK, pieces
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -124,11 +131,25 @@ class Optimizer:
                     state = {"step": 0, **{n: np.zeros_like(p.data) for n in self.buffer_names}}
                     states[p] = state
                 step = state["step"] = state["step"] + 1
-                self._update(p.data, grad, state, group)
+                if p.data.size > CHUNK and all(a.flags.c_contiguous for a in (
+                        p.data, *(state[name] for name in self.buffer_names))):
+                    self._update_in_pieces(p.data, grad, state, group)
+                else:
+                    self._update(p.data, grad, state, group)
                 p.mark_modified()  # a graph that kept the old values can no longer backward
                 if every and step % every == 0:
                     for name in self.buffer_names:
                         flush_subnormals(state[name])
+
+    def _update_in_pieces(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                          group: dict[str, Any]) -> None:
+        """``_update`` on cache-sized pieces of a large parameter (see the module docstring)."""
+        flat = param.reshape(-1)  # views: param and its buffers are C-contiguous
+        gradient = np.ascontiguousarray(grad).reshape(-1)
+        buffers = {name: state[name].reshape(-1) for name in self.buffer_names}
+        for piece in pieces(flat.size):
+            self._update(flat[piece], gradient[piece],
+                         {**state, **{name: b[piece] for name, b in buffers.items()}}, group)
 
     def zero_grad(self) -> None:
         """Forget the gradients (``.grad = None``) before the next backward pass adds new ones."""
