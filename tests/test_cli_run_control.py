@@ -262,9 +262,12 @@ def test_a_real_sigint_after_an_epoch_names_the_checkpoint_that_continues(tmp_pa
     """A subprocess, interrupted by a real SIGINT once it has printed epoch 1's line."""
     code = "import sys; from mitbadak.cli import main; sys.exit(main())"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    # Ctrl-C's default action in the child even when pytest itself ignores SIGINT (as a shell
+    # makes a job started with `&` do), since an ignored signal is inherited through exec
     process = subprocess.Popen(
         [sys.executable, "-c", code, "train", "--hidden", "16", "--epochs", "1000", "--out",
-         str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+         str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for line in process.stdout:
             if line.startswith("epoch 1:"):
