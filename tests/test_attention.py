@@ -70,17 +70,20 @@ def test_fully_masked_row_gives_zeros_and_zero_gradients():
     check(lambda a, b: F.attention_with_weights(a, b, v, attn_mask=float_mask)[1], q, k)
 
 
+def fused(a, b, c):
+    """Causal attention with dropout, a fresh generator per call: the same mask every time."""
+    return F.scaled_dot_product_attention(a, b, c, dropout_p=0.3, is_causal=True,
+                                          generator=np.random.default_rng(5))
+
+
+def two_nodes(a, b, c):
+    """The same as `fused`, as the full matrix P and then F.dropout."""
+    return F.attention_with_weights(a, b, c, dropout_p=0.3, is_causal=True,
+                                    generator=np.random.default_rng(5))[0]
+
+
 def test_dropout_gradcheck_and_both_forms_agree():
     q, k, v = qkv()
-
-    def fused(a, b, c):  # a fresh generator per call: the same dropout mask every time
-        return F.scaled_dot_product_attention(a, b, c, dropout_p=0.3, is_causal=True,
-                                              generator=np.random.default_rng(5))
-
-    def two_nodes(a, b, c):
-        return F.attention_with_weights(a, b, c, dropout_p=0.3, is_causal=True,
-                                        generator=np.random.default_rng(5))[0]
-
     check(fused, q, k, v)
     np.testing.assert_allclose(fused(q, k, v).data, two_nodes(q, k, v).data, rtol=1e-12)
     assert not np.allclose(fused(q, k, v).data, F.scaled_dot_product_attention(
@@ -124,17 +127,8 @@ def test_causal_tiles_with_dropout_and_float32(tile_of_3):
     """Dropout draws one mask for the whole (..., L, S) matrix: the tiled node keeps exactly
     the weights that attention_with_weights (the full P, then F.dropout) keeps."""
     q, k, v = qkv(length=8, source=8)
-
-    def tiled(a, b, c):
-        return F.scaled_dot_product_attention(a, b, c, dropout_p=0.3, is_causal=True,
-                                              generator=np.random.default_rng(5))
-
-    def two_nodes(a, b, c):
-        return F.attention_with_weights(a, b, c, dropout_p=0.3, is_causal=True,
-                                        generator=np.random.default_rng(5))[0]
-
-    check(tiled, q, k, v)
-    np.testing.assert_allclose(tiled(q, k, v).data, two_nodes(q, k, v).data, rtol=1e-12)
+    check(fused, q, k, v)  # tiled: causal attention over more than one tile of queries
+    np.testing.assert_allclose(fused(q, k, v).data, two_nodes(q, k, v).data, rtol=1e-12)
     q32, k32, v32 = (mb.tensor(t.data.astype(np.float32), requires_grad=True) for t in (q, k, v))
     out = F.scaled_dot_product_attention(q32, k32, v32, is_causal=True)
     out.sum().backward()
