@@ -22,7 +22,7 @@ def fake_blas(monkeypatch):
     monkeypatch.setattr(blas, "_set_num_threads", calls.append)
     monkeypatch.setattr(blas, "_start_threads", 2)
     monkeypatch.setattr(blas, "_threads", 2)
-    monkeypatch.setattr(blas, "_cores", [0, 1])
+    monkeypatch.setattr(blas, "_cores", {0, 1})
     monkeypatch.setattr(blas, "_pinned", None)
     monkeypatch.setattr(blas, "_last", None)
     monkeypatch.setattr(blas, "_others", 0.0)

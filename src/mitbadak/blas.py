@@ -45,7 +45,7 @@ _set_num_threads = None  # OpenBLAS's setter (ctypes), None where there is no Op
 _initialized = False
 _start_threads = 0  # OpenBLAS's thread count when mitbadak first looked
 _threads = 0  # the count OpenBLAS has now
-_cores: list[int] = []  # the cores this process may run on (their /proc/stat lines)
+_cores: set[int] = set()  # the cores this process may run on (their /proc/stat lines)
 _pinned: int | None = None  # set_threads(n) or MITBADAK_BLAS_THREADS=n
 _next_look = 0.0  # time.perf_counter() of the next look at the load
 _last: tuple[float, float, float] | None = None  # (wall, busy of our cores, our CPU) seconds
@@ -57,7 +57,7 @@ def _initialize() -> None:
     global _initialized, _cores
     _initialized = True
     _find_openblas()
-    _cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    _cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     pinned = environment_setting()
     if pinned is not None:
         set_threads(pinned)
