@@ -226,6 +226,10 @@ def main() -> None:
     parser.add_argument("--busy", type=int, default=0, metavar="N",
                         help="run N competing busy processes during the benchmark")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    if args.busy < 0:
+        parser.error(f"--busy must be >= 0, got {args.busy}")
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
             for _ in range(args.busy)]
     try:
