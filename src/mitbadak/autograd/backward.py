@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mitbadak import blas
+from mitbadak import blas, memory
 
 if TYPE_CHECKING:
     from mitbadak.autograd.function import Function
@@ -53,6 +53,7 @@ def run_backward(outputs: Sequence[Tensor], grads: Sequence[Any], retain_graph: 
       of these tensors (None where nothing reaches it); only nodes on a way to them compute.
     """
     blas.adapt()  # once per training step: give the BLAS the cores that are free now
+    memory.keep_freed_memory()  # (once per process) and the next step this one's memory
     roots = [y.creator for y in outputs if y.creator is not None]
     waiting, oldest = count_consumers(roots, clock)
     if oldest < clock:  # some tensor was modified while this graph was alive

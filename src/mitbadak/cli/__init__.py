@@ -64,11 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_environment() -> None:
-    """Refuse a bad MITBADAK_BLAS_THREADS before any work, as any other bad setting."""
-    from mitbadak import blas
+    """Refuse a bad MITBADAK_BLAS_THREADS or MITBADAK_KEEP_MEMORY before any work, as any
+    other bad setting."""
+    from mitbadak import blas, memory
 
     try:
         blas.environment_setting()
+        memory.environment_setting()
     except ValueError as error:
         raise UsageError(str(error)) from None
 

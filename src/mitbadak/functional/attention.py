@@ -38,15 +38,21 @@ Three savings make this fast on NumPy, none of which changes the formulas:
   diagonal block alone, so the scores, the softmax, P V and the backward all skip most of
   the masked upper triangle (FlashAttention's causal saving; each tile's rows are whole, so
   no online softmax is needed). The result is the full matrix's, tile by tile.
+
+And the batch (axis 0, when Q, K, V share it) is cut into one share per free core, run in
+threads side by side (`mitbadak.parallel`): the tiles' products are too small for OpenBLAS
+to split, and each sequence's attention is independent of the others'.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
+from mitbadak import parallel
 from mitbadak.autograd.function import Function
 from mitbadak.autograd.random import default_generator
 from mitbadak.autograd.tensor import Tensor, as_tensor
@@ -130,17 +136,32 @@ class ScaledDotProductAttention(Function):
             self.keep_t = (_transpose(keep) >= self.dropout_p) * np.asarray(
                 1 / (1 - self.dropout_p), q.dtype)
         self.o = np.empty((*batch, length, v.shape[-1]), np.result_type(q, k, v))
-        self.es, self.inv_totals = [], []
-        for a, b, keys in self.tiles:
-            e, inv_total = exp_scores(self.q_scaled[..., a:b, :], k[..., :keys, :],
-                                      *self._tile_mask(a, b, keys))
-            self.es.append(e)
-            self.inv_totals.append(inv_total)
-            if self.dropout_p:
-                e = e * self.keep_t[..., :keys, a:b]
-            o = np.matmul(_transpose(e), v[..., :keys, :], out=self.o[..., a:b, :])
-            o *= _transpose(inv_total)
+        split = (q.ndim == k.ndim == v.ndim > 2 and q.shape[0] == k.shape[0] == v.shape[0]
+                 and (self.mask is None or self.mask.ndim < q.ndim or self.mask.shape[0] == 1))
+        self.batch = range(q.shape[0] if split else 1)  # what may be cut into shares
+        self.shares = parallel.split(self.batch)  # the backward keeps the same shares
+        self.saved = parallel.run(self._forward_share, self.shares)
         return self.o
+
+    def _rows(self, share: Sequence[int]) -> slice:
+        """The batch rows (axis 0) of a share of ``self.batch``: all of them if not split."""
+        assert isinstance(share, range)
+        return slice(share.start, share.stop) if len(self.batch) > 1 else slice(None)
+
+    def _forward_share(self, share: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """O of a share of the batch, tile by tile; returns each tile's E^T and 1 / t."""
+        rows = self._rows(share)
+        q_scaled, k, v, o = self.q_scaled[rows], self.k[rows], self.v[rows], self.o[rows]
+        saved = []
+        for a, b, keys in self.tiles:
+            e, inv_total = exp_scores(q_scaled[..., a:b, :], k[..., :keys, :],
+                                      *self._tile_mask(a, b, keys))
+            saved.append((e, inv_total))
+            if self.dropout_p:
+                e = e * self.keep_t[rows][..., :keys, a:b]
+            out = np.matmul(_transpose(e), v[..., :keys, :], out=o[..., a:b, :])
+            out *= _transpose(inv_total)
+        return saved
 
     def _tile_mask(self, first: int, stop: int, keys: int) -> tuple[np.ndarray | None, int]:
         """A tile's mask, transposed, and the key it starts at."""
@@ -153,28 +174,41 @@ class ScaledDotProductAttention(Function):
         return _causal_block_t(self.causal_tile, self.k.dtype)[:keys - first, :stop - first], first
 
     def backward(self, go: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        need_q, need_k, need_v = self.needs_input_grad
+        need_q = self.needs_input_grad[0]
         dq = np.empty((*go.shape[:-1], self.q_scaled.shape[-1]), go.dtype) if need_q else None
-        grads = [self._tile_backward(go, tile, e, inv_total, dq)
-                 for tile, e, inv_total in zip(self.tiles, self.es, self.inv_totals)]
-        source = self.k.shape[-2]
-        if len(grads) == 1 and self.tiles[0][2] == source:  # the full matrix
-            return dq, grads[0][0], grads[0][1]
-        dk, dv = (_sum_over_keys([g[i] for g in grads], source) if need else None
-                  for i, need in ((0, need_k), (1, need_v)))
+        shares = parallel.run(lambda share: self._backward_share(share, go, dq), self.shares)
+        if len(shares) == 1:
+            return (dq, *shares[0])
+        dk, dv = (None if parts[0] is None else np.concatenate(parts)
+                  for parts in zip(*shares))
         return dq, dk, dv
 
-    def _tile_backward(self, go: np.ndarray, tile: tuple[int, int, int], e: np.ndarray,
-                       inv_total: np.ndarray,
+    def _backward_share(self, share: Sequence[int], go: np.ndarray,
+                        dq: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """dQ of a share of the batch (into ``dq``) and its dK, dV, tile by tile."""
+        rows = self._rows(share)
+        saved = self.saved[self.shares.index(share)]
+        grads = [self._tile_backward(rows, go[rows], tile, e, inv_total,
+                                     None if dq is None else dq[rows])
+                 for tile, (e, inv_total) in zip(self.tiles, saved)]
+        source = self.k.shape[-2]
+        if len(grads) == 1 and self.tiles[0][2] == source:  # the full matrix
+            return grads[0][0], grads[0][1]
+        dk, dv = (_sum_over_keys([g[i] for g in grads], source) if need else None
+                  for i, need in ((0, self.needs_input_grad[1]), (1, self.needs_input_grad[2])))
+        return dk, dv
+
+    def _tile_backward(self, rows: slice, go: np.ndarray, tile: tuple[int, int, int],
+                       e: np.ndarray, inv_total: np.ndarray,
                        dq: np.ndarray | None) -> tuple[np.ndarray | None, ...]:
         """dQ of the tile's queries (into ``dq``), and dK, dV of the keys 0..keys-1 it saw
-        (its share)."""
+        (its share), for the batch ``rows`` (``go`` and ``dq`` are those rows already)."""
         need_q, need_k, need_v = self.needs_input_grad
         a, b, keys = tile
-        v = self.v[..., :keys, :]
+        v = self.v[rows][..., :keys, :]
         go = go[..., a:b, :] * _transpose(inv_total)  # dO / t
         if self.dropout_p:
-            keep_t = self.keep_t[..., :keys, a:b]
+            keep_t = self.keep_t[rows][..., :keys, a:b]
             e_kept = e * keep_t
         dv = (e_kept if self.dropout_p else e) @ go if need_v else None
         if not (need_q or need_k):
@@ -182,9 +216,9 @@ class ScaledDotProductAttention(Function):
         dp_t = v @ _transpose(go)
         if self.dropout_p:
             dp_t *= keep_t
-        dp_t -= np.einsum("...ld,...ld->...l", go, self.o[..., a:b, :])[..., None, :]  # rowsum
-        _, dk = scores_backward(e, dp_t, self.q_scaled[..., a:b, :], self.k[..., :keys, :],
-                                self.scale, (need_q, need_k),
+        dp_t -= np.einsum("...ld,...ld->...l", go, self.o[rows][..., a:b, :])[..., None, :]
+        _, dk = scores_backward(e, dp_t, self.q_scaled[rows][..., a:b, :],
+                                self.k[rows][..., :keys, :], self.scale, (need_q, need_k),
                                 None if dq is None else dq[..., a:b, :])
         return dk, dv
 
