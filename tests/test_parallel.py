@@ -59,6 +59,19 @@ def test_a_share_that_splits_again_runs_its_parts_in_its_own_thread(two_workers)
     assert parallel.run(outer, parallel.split(range(4))) == [True, True]
 
 
+def test_other_threads_than_the_main_one_run_everything_themselves(two_workers):
+    seen = []
+
+    def elsewhere():
+        seen.append(parallel.count())
+        seen.append(parallel.run(lambda share: threading.get_ident(), [range(1), range(1, 2)]))
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert seen == [1, [thread.ident, thread.ident]]
+
+
 def test_an_error_in_a_share_is_raised_after_all_shares_finish(two_workers):
     finished = []
 

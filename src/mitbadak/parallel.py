@@ -19,9 +19,9 @@ thread that waits for it waits for the other to be woken: those loops stay in on
 How many shares: as many as the threads `mitbadak.blas` gives OpenBLAS now, so one rule
 holds for both: every core the rest of the machine leaves free, fewer under load, and a count
 pinned with ``MITBADAK_BLAS_THREADS`` (1: everything in this thread). The shares depend only
-on that count, so results are the same from run to run for a given count. Run no BLAS of
-your own in other threads while mitbadak runs shares: OpenBLAS's thread count is one setting
-for the whole process.
+on that count, so results are the same from run to run for a given count. Shares run only
+from the main thread. Run no BLAS of your own in other threads while it trains: OpenBLAS's
+thread count is one setting for the whole process (pin ``MITBADAK_BLAS_THREADS=1`` then).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ R = TypeVar("R")
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _inside = threading.local()  # .active: this thread is running a share (no shares within)
+_main = threading.main_thread()
 
 
 def workers() -> int:
@@ -57,8 +58,12 @@ def shares(items: Sequence[T], k: int) -> list[Sequence[T]]:
 
 
 def count() -> int:
-    """How many shares `split` makes now: `workers()`, or 1 inside a running share."""
-    return 1 if getattr(_inside, "active", False) else workers()
+    """How many shares `split` makes now: `workers()` in the main thread; 1 inside a running
+    share, and in any other thread (two trainings in threads of one process, as a thread pool
+    of `mitbadak.tune` runs them, must not stop each other's OpenBLAS workers)."""
+    if getattr(_inside, "active", False) or threading.current_thread() is not _main:
+        return 1
+    return workers()
 
 
 def split(items: Sequence[T]) -> list[Sequence[T]]:
@@ -71,10 +76,10 @@ def run(task: Callable[[Sequence[T]], R], parts: list[Sequence[T]]) -> list[R]:
     the first), OpenBLAS on one thread meanwhile. ``parts`` come from `split`; a caller that
     runs a backward over the same shares as its forward keeps the forward's.
 
-    Inside a running share everything runs in that thread, in order. An exception in any
-    part is raised here, after all parts have finished.
+    Where `count()` is 1 (inside a share, off the main thread) the parts run here, in order.
+    An exception in any part is raised here, after all parts have finished.
     """
-    if len(parts) == 1 or getattr(_inside, "active", False):
+    if len(parts) == 1 or count() == 1:
         return [task(part) for part in parts]
     pool = _threads(len(parts) - 1)
     with blas.one_thread():
