@@ -28,11 +28,12 @@ bench:
 	$(PY) benchmarks/bench_gpt.py
 
 # mitbadak against PyTorch, JAX, tinygrad, DeZero and MyGrad (tinygrad's CPU backend needs clang:
-# apt-get install clang); ~10 minutes
+# apt-get install clang); ~10 minutes. BOOK_DIR=<checkout of oreilly-japan/deep-learning-from-scratch>
+# adds the book's own code as a column
 bench-peers: EXTRAS = test,bench,peers
 bench-peers:
 	@$(INSTALL)
-	$(PY) benchmarks/bench_peers.py --write-docs
+	$(PY) benchmarks/bench_peers.py --write-docs $(if $(BOOK_DIR),--book-dir "$(BOOK_DIR)")
 
 figures:
 	@$(INSTALL)

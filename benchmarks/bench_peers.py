@@ -1,5 +1,5 @@
-"""mitbadak against every peer a user could pick: PyTorch, JAX, tinygrad, DeZero, MyGrad and
-the hand-written NumPy floor, on the book's networks (float32, CPU).
+"""mitbadak against every peer a user could pick: PyTorch, JAX, tinygrad, DeZero, MyGrad,
+the hand-written NumPy floor and the book's own code, on the book's networks (float32, CPU).
 
 Every framework trains the same network from the same initial weights (read out of
 mitbadak's own model, see `peers.base.layers_of`) on the same stream of synthetic batches
@@ -14,7 +14,7 @@ eps elsewhere, DeepConvNet's dropout masks differ). The first call (JAX's and ti
 compilation) is timed apart and never counted in the rates.
 
 Run: make bench-peers   (or: python benchmarks/bench_peers.py [--rounds 5] [--workloads a,e]
-     [--peers torch,jax] [--threads 1] [--quick] [--write-docs])
+     [--peers torch,jax] [--threads 1] [--quick] [--write-docs] [--book-dir DIR])
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from mitbadak import functional as F  # noqa: E402
 from mitbadak import nn, optim  # noqa: E402
 from mitbadak.fileio import atomic_write  # noqa: E402
 from peers import MODULES, OPT_IN  # noqa: E402
-from peers.base import Runner, layers_of  # noqa: E402
+from peers.base import PeerSetupError, Runner, Unavailable, layers_of  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench-peers:begin -->", "<!-- bench-peers:end -->"
@@ -193,6 +193,11 @@ def load_peer(name: str) -> tuple[ModuleType | None, str]:
     """The peer's module, or None and the one line that says why it is skipped."""
     try:
         return importlib.import_module(f"peers.{MODULES[name]}"), ""
+    except PeerSetupError as e:
+        print(f"bench_peers: {name}: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except Unavailable as e:
+        return None, f"{name}: {e}; skipped"
     except ImportError as e:
         return None, f"{name}: not installed ({e}); skipped (pip install -e '.[peers]')"
 
@@ -289,7 +294,7 @@ def label_of(name: str) -> str:
     return {"floor": "NumPy floor", "torch": "PyTorch", "torch-best": "PyTorch best",
             "torch-compile": "PyTorch compile",
             "jax": "JAX jit", "tinygrad": "tinygrad", "dezero": "DeZero",
-            "mygrad": "MyGrad"}[name]
+            "mygrad": "MyGrad", "book": "book's code"}[name]
 
 
 def versions(peers: dict[str, ModuleType]) -> list[str]:
@@ -351,6 +356,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="3 steps a block, at most 2 rounds: a smoke test")
     parser.add_argument("--samples", type=int, default=10_000, help="synthetic samples")
+    parser.add_argument("--book-dir", default="",
+                        help="a checkout of the book's code (oreilly-japan/"
+                             "deep-learning-from-scratch) for the peer 'book'; default: "
+                             "$MITBADAK_BOOK_DIR")
     parser.add_argument("--note", default="", help="a line for the docs (e.g. the load)")
     parser.add_argument("--write-docs", action="store_true",
                         help=f"replace the block between {BEGIN} and {END} in {DOCS.name}")
@@ -388,6 +397,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(raw)
     if args.threads and argv is None:
         set_threads(args.threads, raw)
+    if args.book_dir:  # where peers.book_peer looks
+        os.environ["MITBADAK_BOOK_DIR"] = args.book_dir
     peers: dict[str, ModuleType] = {}
     skipped = []
     for name in args.peers:

@@ -15,5 +15,6 @@ MODULES = {  # the --peers name: the module in this package
     "tinygrad": "tinygrad_peer",
     "dezero": "dezero_peer",
     "mygrad": "mygrad_peer",
+    "book": "book_peer",
 }
 OPT_IN = {"torch-compile"}  # not in the default run: inductor compiles for ~30 s a workload

@@ -47,6 +47,15 @@ def layers_of(model: nn.Module) -> list[Layer]:
     return out
 
 
+class Unavailable(ImportError):
+    """A peer that is not pip-installed says itself what it lacks (the book's code: a folder)."""
+
+
+class PeerSetupError(ValueError):
+    """A peer pointed at something unusable (a folder without the book's code): bench_peers
+    stops with this one line and exit status 2."""
+
+
 class Runner:
     """One framework's network, optimizer and compiled functions for one workload.
 
