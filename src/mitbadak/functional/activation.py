@@ -82,8 +82,9 @@ class ReLUFunction(Function):
     The max is taken against the number 0 of x's dtype: with NumPy 2.4 that is as fast as
     against an array of zeros on a (1000, 100) array (21 against 24 µs) and 1.8x faster on a
     convolution's (100, 30, 24, 24) output (518 against 956 µs), where the array of zeros
-    was a second large array to allocate and read. The backward rebuilds the book's mask from y (y > 0 exactly where x > 0), so inference,
-    which never calls backward, computes no mask.
+    was a second large array to allocate and read. The backward rebuilds the book's mask
+    from y (y > 0 exactly where x > 0), so inference, which never calls backward, computes
+    no mask.
     """
 
     saved_tensors: dict[str, int | str] = {}  # y serves as a mask only: a constant
