@@ -217,34 +217,33 @@ class GELUFunction(Function):
     ``approximate="tanh"`` (GPT-2's form, cheaper: no erf):
         y = x * s,  s = (1 + tanh(u)) / 2,  u = sqrt(2/pi) * (x + 0.044715 x^3),
         dy/dx = s + 2 s (1 - s) * x du/dx,  x du/dx = x sqrt(2/pi) (1 + 3 * 0.044715 x^2)
-    (tanh' = 1 - t^2 = 4 s (1 - s)). The forward keeps Phi, or s, for the backward, and both
-    run in cache-sized pieces (`mitbadak.functional._util.pieces`), each step in place.
+    (tanh' = 1 - t^2 = 4 s (1 - s)). The forward computes dy/dx beside y, in cache-sized
+    pieces (`mitbadak.functional._util.pieces`) where x, Phi or s are still in the cache, and
+    keeps it: the backward is then one product, dL/dx = gy * dy/dx, one pass over memory
+    instead of nine (the GPT's GELU, forward + backward: 9.7-10.0 ms against 10.5-10.6).
     """
 
     def __init__(self, approximate: str) -> None:
         self.approximate = approximate
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x, self.shape = np.ascontiguousarray(x).reshape(-1), x.shape
-        self.s = np.empty_like(self.x)  # s, or Phi
-        y = np.empty_like(self.x)
+        x2 = np.ascontiguousarray(x).reshape(-1)
+        y, self.dy_dx = np.empty_like(x2), np.empty_like(x2)
+        s, work = np.empty(min(x2.size, CHUNK), x2.dtype), np.empty(min(x2.size, CHUNK), x2.dtype)
         step = _tanh_gelu if self.approximate == "tanh" else _exact_gelu
-        for piece in pieces(y.size):
-            step(self.x[piece], self.s[piece], y[piece])
+        for piece in pieces(x2.size):
+            n = x2[piece].size
+            step(x2[piece], s[:n], y[piece], self.dy_dx[piece], work[:n])
         return y.reshape(x.shape)
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
-        x, s, gy = self.x, self.s, np.ascontiguousarray(gy).reshape(-1)
-        g = np.empty_like(x)
-        work = np.empty(min(x.size, CHUNK), x.dtype)
-        step = _tanh_gelu_backward if self.approximate == "tanh" else _exact_gelu_backward
-        for piece in pieces(x.size):
-            step(x[piece], s[piece], gy[piece], g[piece], work[:g[piece].size])
-        return (g.reshape(self.shape),)
+        return (np.multiply(gy, self.dy_dx.reshape(gy.shape)),)
 
 
-def _tanh_gelu(x: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
-    """s = (1 + tanh(x (C1 + C2 x^2))) / 2 and y = x s, into s and y."""
+def _tanh_gelu(x: np.ndarray, s: np.ndarray, y: np.ndarray, dy_dx: np.ndarray,
+               work: np.ndarray) -> None:
+    """s = (1 + tanh(x (C1 + C2 x^2))) / 2, y = x s and dy/dx = s + 2 s (1 - s) x (C1 +
+    3 C2 x^2), into s, y and dy_dx (``work``: scratch)."""
     np.multiply(x, x, out=s)
     s *= C2
     s += C1
@@ -253,40 +252,30 @@ def _tanh_gelu(x: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
     s += 1
     s *= 0.5
     np.multiply(x, s, out=y)
+    np.multiply(x, x, out=work)
+    work *= 6 * C2  # 2 x du/dx = x (2 C1 + 6 C2 x^2)
+    work += 2 * C1
+    work *= x
+    np.subtract(1, s, out=dy_dx)
+    dy_dx *= s
+    dy_dx *= work
+    dy_dx += s
 
 
-def _tanh_gelu_backward(x: np.ndarray, s: np.ndarray, gy: np.ndarray, g: np.ndarray,
-                        work: np.ndarray) -> None:
-    """g = gy (s + 2 s (1 - s) x (C1 + 3 C2 x^2))."""
-    np.multiply(x, x, out=g)
-    g *= 6 * C2  # 2 x du/dx = x (2 C1 + 6 C2 x^2)
-    g += 2 * C1
-    g *= x
-    np.subtract(1, s, out=work)
-    work *= s
-    g *= work
-    g += s
-    g *= gy
-
-
-def _exact_gelu(x: np.ndarray, phi_cdf: np.ndarray, y: np.ndarray) -> None:
-    """Phi = (1 + erf(x / sqrt 2)) / 2 and y = x Phi, into phi_cdf and y."""
+def _exact_gelu(x: np.ndarray, phi_cdf: np.ndarray, y: np.ndarray, dy_dx: np.ndarray,
+                work: np.ndarray) -> None:
+    """Phi = (1 + erf(x / sqrt 2)) / 2, y = x Phi and dy/dx = Phi + x e^(-x^2/2) / sqrt(2 pi),
+    into phi_cdf, y and dy_dx (``work``: scratch)."""
     phi_cdf[...] = erf(x * math.sqrt(0.5))
     phi_cdf += 1
     phi_cdf *= 0.5
     np.multiply(x, phi_cdf, out=y)
-
-
-def _exact_gelu_backward(x: np.ndarray, phi_cdf: np.ndarray, gy: np.ndarray, g: np.ndarray,
-                         work: np.ndarray) -> None:
-    """g = gy (Phi + x e^(-x^2/2) / sqrt(2 pi))."""
-    np.multiply(x, x, out=g)
-    g *= -0.5
-    np.exp(g, out=g)
-    g *= 1 / math.sqrt(2 * math.pi)
-    g *= x
-    g += phi_cdf
-    g *= gy
+    np.multiply(x, x, out=work)
+    work *= -0.5
+    np.exp(work, out=dy_dx)
+    dy_dx *= 1 / math.sqrt(2 * math.pi)
+    dy_dx *= x
+    dy_dx += phi_cdf
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
