@@ -174,29 +174,26 @@ class ScaledDotProductAttention(Function):
         return _causal_block_t(self.causal_tile, self.k.dtype)[:keys - first, :stop - first], first
 
     def backward(self, go: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        need_q = self.needs_input_grad[0]
-        dq = np.empty((*go.shape[:-1], self.q_scaled.shape[-1]), go.dtype) if need_q else None
-        shares = parallel.run(lambda share: self._backward_share(share, go, dq), self.shares)
-        if len(shares) == 1:
-            return (dq, *shares[0])
-        dk, dv = (None if parts[0] is None else np.concatenate(parts)
-                  for parts in zip(*shares))
+        need_q, need_k, need_v = self.needs_input_grad
+        lead, source = go.shape[:-2], self.k.shape[-2]
+        dq = (_gradient_of(self.q_scaled, (*go.shape[:-1], self.q_scaled.shape[-1]), go.dtype)
+              if need_q else None)
+        dk = _gradient_of(self.k, (*lead, source, self.k.shape[-1]), go.dtype) if need_k else None
+        dv = _gradient_of(self.v, (*lead, source, self.v.shape[-1]), go.dtype) if need_v else None
+        parallel.run(lambda share: self._backward_share(share, go, dq, dk, dv), self.shares)
         return dq, dk, dv
 
-    def _backward_share(self, share: Sequence[int], go: np.ndarray,
-                        dq: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """dQ of a share of the batch (into ``dq``) and its dK, dV, tile by tile."""
+    def _backward_share(self, share: Sequence[int], go: np.ndarray, dq: np.ndarray | None,
+                        dk: np.ndarray | None, dv: np.ndarray | None) -> None:
+        """dQ, dK, dV of a share of the batch, tile by tile, into its rows of dq, dk, dv."""
         rows = self._rows(share)
         saved = self.saved[self.shares.index(share)]
         grads = [self._tile_backward(rows, go[rows], tile, e, inv_total,
                                      None if dq is None else dq[rows])
                  for tile, (e, inv_total) in zip(self.tiles, saved)]
-        source = self.k.shape[-2]
-        if len(grads) == 1 and self.tiles[0][2] == source:  # the full matrix
-            return grads[0][0], grads[0][1]
-        dk, dv = (_sum_over_keys([g[i] for g in grads], source) if need else None
-                  for i, need in ((0, self.needs_input_grad[1]), (1, self.needs_input_grad[2])))
-        return dk, dv
+        for i, out in ((0, dk), (1, dv)):
+            if out is not None:
+                _sum_over_keys([g[i] for g in grads], out[rows])
 
     def _tile_backward(self, rows: slice, go: np.ndarray, tile: tuple[int, int, int],
                        e: np.ndarray, inv_total: np.ndarray,
@@ -223,18 +220,24 @@ class ScaledDotProductAttention(Function):
         return dk, dv
 
 
-def _sum_over_keys(parts: list[np.ndarray | None], source: int) -> np.ndarray:
-    """The tiles' gradients of keys 0..keys_i-1 (each (..., keys_i, E)) summed into one of
-    all ``source`` keys; keys no query sees get 0."""
-    total = parts[-1]  # the last tile's keys: all of them, unless the queries are fewer
-    assert total is not None
-    if total.shape[-2] < source:
-        total = np.concatenate([total, np.zeros((*total.shape[:-2], source - total.shape[-2],
-                                                 total.shape[-1]), total.dtype)], axis=-2)
+def _sum_over_keys(parts: list[np.ndarray | None], out: np.ndarray) -> None:
+    """The tiles' gradients of keys 0..keys_i-1 (each (..., keys_i, E)) summed into ``out``
+    (..., S, E), all S keys; keys no query sees get 0."""
+    last = parts[-1]  # the last tile's keys: all of them, unless the queries are fewer
+    assert last is not None
+    out[..., :last.shape[-2], :] = last
+    out[..., last.shape[-2]:, :] = 0
     for part in parts[:-1]:
         assert part is not None
-        total[..., :part.shape[-2], :] += part
-    return total
+        out[..., :part.shape[-2], :] += part
+
+
+def _gradient_of(a: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An empty gradient for ``a``, in ``a``'s memory layout where it has ``a``'s shape.
+    Multi-head attention's Q, K, V are transposed views (N, h, T, d) of (N, T, h, d) arrays:
+    a gradient laid out as they are is contiguous again once transposed back, so the heads'
+    backward reshapes it without a copy."""
+    return np.empty_like(a, dtype) if a.shape == shape else np.empty(shape, dtype)
 
 
 class AttentionWeights(Function):
