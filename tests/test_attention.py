@@ -191,3 +191,27 @@ def test_matches_torch(case):
     (theirs * torch.tensor(g)).sum().backward()
     for mine, ref in ((q, tq), (k, tk), (v, tv)):
         np.testing.assert_allclose(mine.grad, ref.grad.numpy(), rtol=RTOL, atol=1e-12)
+
+
+def test_gradients_come_in_the_layout_of_the_heads_views():
+    """Multi-head attention's Q, K, V are (N, h, T, d) views of (N, T, h, d) arrays; their
+    gradients are laid out the same way, so that the heads' backward reshapes them without a
+    copy (transposed back, they are contiguous)."""
+    from mitbadak.functional.attention import CAUSAL_TILE, ScaledDotProductAttention
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal((2, 40, 3, 4)).transpose(0, 2, 1, 3) for _ in range(3))
+    node = ScaledDotProductAttention(mask=None, scale=0.5, dropout_p=0.0, generator=None,
+                                     causal_tile=CAUSAL_TILE)
+    node.mask = F.attention.causal_mask(40, 40, np.dtype(np.float64))
+    go = rng.standard_normal((2, 3, 40, 4))
+
+    def gradients(*inputs):
+        node.forward(*inputs)
+        node.needs_input_grad = (True, True, True)
+        return node.backward(go)
+
+    views = gradients(q, k, v)
+    for g, g_contiguous in zip(views, gradients(*map(np.ascontiguousarray, (q, k, v)))):
+        assert g.shape == (2, 3, 40, 4)
+        assert g.transpose(0, 2, 1, 3).flags.c_contiguous
+        np.testing.assert_allclose(g, g_contiguous, rtol=1e-12, atol=1e-12)
