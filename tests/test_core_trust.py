@@ -66,6 +66,40 @@ def test_function_apply_converts_numbers_and_arrays():
 
 
 # -------------------------------------------------------------------- item 13: __array__
+def test_forward_is_told_whether_a_backward_can_follow():
+    """`Function.for_backward`: False only when apply knows no backward will follow."""
+    seen = []
+
+    class Probe(Function):
+        def forward(self, x):
+            seen.append(self.for_backward)
+            return x * 2
+
+        def backward(self, gy):
+            return (gy * 2,)
+
+    x = mb.tensor([1.0, 2.0], requires_grad=True)
+    Probe.apply(x)
+    Probe.apply(mb.tensor([1.0, 2.0]))  # no input requires a gradient
+    with mb.no_grad():
+        Probe.apply(x)
+    Probe().forward(np.ones(2))  # called directly: a backward may follow
+    assert seen == [True, False, False, True]
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_inference_without_what_only_backward_needs_gives_the_same_values(approximate):
+    """GELU (no dy/dx) and max pooling (no argmax, a separable max) when no backward can
+    follow: the values of the training path."""
+    x = mb.tensor(np.random.default_rng(0).standard_normal((2, 3, 6, 6)), requires_grad=True)
+    trained = F.gelu(x, approximate=approximate), F.max_pool2d(x, 2)
+    with mb.no_grad():
+        inferred = F.gelu(x, approximate=approximate), F.max_pool2d(x, 2)
+    assert trained[0].creator.dy_dx is not None
+    for a, b in zip(trained, inferred):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
 def test_asarray_gives_the_data_without_graph_nodes():
     x = mb.tensor(np.random.default_rng(0).random((200, 50)), requires_grad=True)
     y = x * 2

@@ -43,7 +43,10 @@ class Function:
     converted by the same rule (`mitbadak.autograd.tensor.as_tensor`).
 
     ``self.needs_input_grad`` (a tuple of bools, one per input) lets a backward skip work for
-    inputs that do not require a gradient.
+    inputs that do not require a gradient. ``self.for_backward`` lets a forward skip what only
+    the backward needs (MaxPooling's argmax, GELU's dy/dx): `apply` sets it False before
+    ``forward`` when no backward can follow (gradients disabled, or no input requires one);
+    it is True otherwise, and for a forward called directly.
 
     **Higher-order gradients** (``backward(create_graph=True)``, ``mb.autograd.grad``). To be
     differentiated again, a node's backward must run on tensors, so that its own operations are
@@ -81,6 +84,7 @@ class Function:
     inputs: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     clock: int  # the tensors' write clock when this node ran (see Tensor.mark_modified)
+    for_backward = True  # False: apply knows no backward will follow (see above)
     saved_tensors: dict[str, int | str] | None = None  # see "Higher-order gradients" above
     not_twice_differentiable: str | None = None  # why not, for the error message
 
@@ -104,13 +108,13 @@ class Function:
             inputs = tuple([_tensor.as_tensor(x) for x in inputs])
             xs = [x._data for x in inputs]
         fn = cls(**params)
+        needs = tuple([x.requires_grad for x in inputs]) if grad_mode.is_enabled() else ()
+        if True not in needs:  # no graph: the forward may skip what only a backward needs
+            fn.for_backward = False
+            return Tensor._wrap(fn.forward(*xs))
         y = fn.forward(*xs)
-        if grad_mode.is_enabled():
-            needs = tuple([x.requires_grad for x in inputs])
-            if True in needs:
-                fn.inputs, fn.needs_input_grad, fn.clock = inputs, needs, _tensor._write_clock
-                return Tensor._wrap(y, fn)
-        return Tensor._wrap(y)
+        fn.inputs, fn.needs_input_grad, fn.clock = inputs, needs, _tensor._write_clock
+        return Tensor._wrap(y, fn)
 
     def backward_with_graph(self, gy: Tensor) -> tuple[Tensor | None, ...]:
         """``backward`` run on tensors, recording its operations (for ``create_graph=True``):

@@ -219,8 +219,9 @@ class GELUFunction(Function):
         dy/dx = s + 2 s (1 - s) * x du/dx,  x du/dx = x sqrt(2/pi) (1 + 3 * 0.044715 x^2)
     (tanh' = 1 - t^2 = 4 s (1 - s)). The forward computes dy/dx beside y, in cache-sized
     pieces (`mitbadak.functional._util.pieces`) where x, Phi or s are still in the cache, and
-    keeps it: the backward is then one product, dL/dx = gy * dy/dx, one pass over memory
-    instead of nine (the GPT's GELU, forward + backward: 9.7-10.0 ms against 10.5-10.6).
+    keeps it (unless no backward will follow: `Function.for_backward`): the backward is then
+    one product, dL/dx = gy * dy/dx, one pass over memory instead of nine (the GPT's GELU,
+    forward + backward: 9.7-10.0 ms against 10.5-10.6).
     """
 
     def __init__(self, approximate: str) -> None:
@@ -228,22 +229,24 @@ class GELUFunction(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x2 = np.ascontiguousarray(x).reshape(-1)
-        y, self.dy_dx = np.empty_like(x2), np.empty_like(x2)
+        y, self.dy_dx = np.empty_like(x2), np.empty_like(x2) if self.for_backward else None
         s, work = np.empty(min(x2.size, CHUNK), x2.dtype), np.empty(min(x2.size, CHUNK), x2.dtype)
-        step = _tanh_gelu if self.approximate == "tanh" else _exact_gelu
+        step, derivative = ((_tanh_gelu, _tanh_gelu_derivative) if self.approximate == "tanh"
+                            else (_exact_gelu, _exact_gelu_derivative))
         for piece in pieces(x2.size):
             n = x2[piece].size
-            step(x2[piece], s[:n], y[piece], self.dy_dx[piece], work[:n])
+            step(x2[piece], s[:n], y[piece])
+            if self.dy_dx is not None:  # (not in inference: no backward will follow)
+                derivative(x2[piece], s[:n], self.dy_dx[piece], work[:n])
         return y.reshape(x.shape)
 
     def backward(self, gy: np.ndarray) -> tuple[np.ndarray]:
+        assert self.dy_dx is not None  # apply ran the forward for a backward
         return (np.multiply(gy, self.dy_dx.reshape(gy.shape)),)
 
 
-def _tanh_gelu(x: np.ndarray, s: np.ndarray, y: np.ndarray, dy_dx: np.ndarray,
-               work: np.ndarray) -> None:
-    """s = (1 + tanh(x (C1 + C2 x^2))) / 2, y = x s and dy/dx = s + 2 s (1 - s) x (C1 +
-    3 C2 x^2), into s, y and dy_dx (``work``: scratch)."""
+def _tanh_gelu(x: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
+    """s = (1 + tanh(x (C1 + C2 x^2))) / 2 and y = x s, into s and y."""
     np.multiply(x, x, out=s)
     s *= C2
     s += C1
@@ -252,6 +255,11 @@ def _tanh_gelu(x: np.ndarray, s: np.ndarray, y: np.ndarray, dy_dx: np.ndarray,
     s += 1
     s *= 0.5
     np.multiply(x, s, out=y)
+
+
+def _tanh_gelu_derivative(x: np.ndarray, s: np.ndarray, dy_dx: np.ndarray,
+                          work: np.ndarray) -> None:
+    """dy/dx = s + 2 s (1 - s) x (C1 + 3 C2 x^2), into dy_dx (``work``: scratch)."""
     np.multiply(x, x, out=work)
     work *= 6 * C2  # 2 x du/dx = x (2 C1 + 6 C2 x^2)
     work += 2 * C1
@@ -262,14 +270,17 @@ def _tanh_gelu(x: np.ndarray, s: np.ndarray, y: np.ndarray, dy_dx: np.ndarray,
     dy_dx += s
 
 
-def _exact_gelu(x: np.ndarray, phi_cdf: np.ndarray, y: np.ndarray, dy_dx: np.ndarray,
-                work: np.ndarray) -> None:
-    """Phi = (1 + erf(x / sqrt 2)) / 2, y = x Phi and dy/dx = Phi + x e^(-x^2/2) / sqrt(2 pi),
-    into phi_cdf, y and dy_dx (``work``: scratch)."""
+def _exact_gelu(x: np.ndarray, phi_cdf: np.ndarray, y: np.ndarray) -> None:
+    """Phi = (1 + erf(x / sqrt 2)) / 2 and y = x Phi, into phi_cdf and y."""
     phi_cdf[...] = erf(x * math.sqrt(0.5))
     phi_cdf += 1
     phi_cdf *= 0.5
     np.multiply(x, phi_cdf, out=y)
+
+
+def _exact_gelu_derivative(x: np.ndarray, phi_cdf: np.ndarray, dy_dx: np.ndarray,
+                           work: np.ndarray) -> None:
+    """dy/dx = Phi + x e^(-x^2/2) / sqrt(2 pi), into dy_dx (``work``: scratch)."""
     np.multiply(x, x, out=work)
     work *= -0.5
     np.exp(work, out=dy_dx)

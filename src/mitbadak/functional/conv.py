@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from mitbadak.autograd.function import Function
-from mitbadak.autograd.grad_mode import is_enabled
 from mitbadak.autograd.tensor import Tensor
 from mitbadak.functional._util import as_tensor, check_floating, sum_columns, sum_rows
 from mitbadak.functional.im2col import (
@@ -420,16 +419,11 @@ class MaxPooling(_Pooling):
 
     saved_tensors: dict[str, int | str] = {}  # the argmax is a constant
 
-    def __init__(self, kernel: Pair, stride: Pair, padding: Pair, ceil_mode: bool = False,
-                 for_backward: bool = True) -> None:
-        super().__init__(kernel, stride, padding, ceil_mode)
-        self.for_backward = for_backward  # False (no gradient will be asked): no argmax
-
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._geometry(x)
         lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = pad(x, self.padding, lowest, self.after)
-        if not self.for_backward:
+        if not self.for_backward:  # no gradient will be asked: no argmax to keep
             return self._separable_max(xp)
         views = self._views(xp)
         y = next(views).copy()
@@ -707,9 +701,8 @@ def max_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None
     rounds the output size up: a last, partial window covers the remainder (PyTorch's rule,
     ``pool_output_size``). Keyword-only: PyTorch has ``dilation`` in its place.
     """
-    for_backward = is_enabled() and isinstance(x, Tensor) and x.requires_grad
     return _pool(MaxPooling, "max_pool2d", x, kernel_size, stride, padding,
-                 ceil_mode=ceil_mode, for_backward=for_backward)
+                 ceil_mode=ceil_mode)
 
 
 def avg_pool2d(x: Any, kernel_size: int | Pair, stride: int | Pair | None = None,
