@@ -79,7 +79,7 @@ def environment_setting() -> int | None:
 
 def _find_openblas() -> None:
     """Bind OpenBLAS's get/set-threads functions from the library NumPy loaded (Linux)."""
-    global _set_num_threads, _start_threads, _threads
+    global _set_num_threads, _shutdown, _start_threads, _threads
     try:
         with open("/proc/self/maps") as f:
             paths = {line.split()[-1] for line in f if "openblas" in line.lower()}
@@ -93,7 +93,6 @@ def _find_openblas() -> None:
             if setter is not None and getter is not None:
                 setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
                 _set_num_threads = setter
-                global _shutdown
                 _shutdown = getattr(lib, "blas_thread_shutdown_", None)
                 _start_threads = _threads = int(getter())
                 return
