@@ -47,6 +47,15 @@ def layers_of(model: nn.Module) -> list[Layer]:
     return out
 
 
+def running_stats(layer: Layer) -> dict[str, np.ndarray]:
+    """A BatchNorm layer's running mean and variance as mitbadak starts them (0 and 1, float32);
+    {} for any other layer."""
+    if layer.kind != "batchnorm":
+        return {}
+    n = len(layer.params["gamma"])
+    return {"mean": np.zeros(n, np.float32), "var": np.ones(n, np.float32)}
+
+
 class Unavailable(ImportError):
     """A peer that is not pip-installed says itself what it lacks (the book's code: a folder)."""
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from peers.base import Layer, PeerSetupError, Runner, Unavailable
+from peers.base import Layer, PeerSetupError, Runner, Unavailable, running_stats
 
 LABEL = "book's code"
 ENV = "MITBADAK_BOOK_DIR"
@@ -79,10 +79,9 @@ class Net:
         if spec.kind == "conv":
             return L.Convolution(w["W"], w["b"], stride=1, pad=spec.padding)
         if spec.kind == "batchnorm":  # running statistics start as mitbadak's (0 and 1)
-            n = len(w["gamma"])
+            stats = running_stats(spec)
             return L.BatchNormalization(w["gamma"], w["beta"], momentum=0.9,
-                                        running_mean=np.zeros(n, np.float32),
-                                        running_var=np.ones(n, np.float32))
+                                        running_mean=stats["mean"], running_var=stats["var"])
         if spec.kind == "relu":
             return L.Relu()
         if spec.kind == "sigmoid":

@@ -20,7 +20,7 @@ import dezero  # noqa: E402
 import dezero.functions as F  # noqa: E402, N812
 from dezero import optimizers  # noqa: E402
 
-from peers.base import Layer, Runner  # noqa: E402
+from peers.base import Layer, Runner, running_stats  # noqa: E402
 
 LABEL = "DeZero"
 
@@ -36,9 +36,7 @@ class Net:
         self.layers = layers
         self.weights = [{k: dezero.Parameter(v.copy()) for k, v in layer.params.items()}
                         for layer in layers]
-        self.stats = [{"mean": np.zeros(len(layer.params["gamma"]), np.float32),
-                       "var": np.ones(len(layer.params["gamma"]), np.float32)}
-                      if layer.kind == "batchnorm" else {} for layer in layers]
+        self.stats = [running_stats(layer) for layer in layers]
 
     def params(self) -> list[Any]:
         return [p for w in self.weights for p in w.values()]

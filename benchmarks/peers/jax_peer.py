@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from peers.base import Layer, Runner
+from peers.base import Layer, Runner, running_stats
 
 LABEL = "JAX (jit)"
 EPS = 1e-5  # BatchNorm's, as PyTorch and mitbadak
@@ -67,9 +67,7 @@ def cross_entropy(logits: Any, t: Any) -> Any:
 
 def build(layers: list[Layer], optimizer: str, lr: float, variant: str) -> Runner:
     params = [{k: jnp.asarray(v) for k, v in layer.params.items()} for layer in layers]
-    stats = [{"mean": jnp.zeros(len(layer.params["gamma"]), jnp.float32),
-              "var": jnp.ones(len(layer.params["gamma"]), jnp.float32)}
-             if layer.kind == "batchnorm" else {} for layer in layers]
+    stats = [{k: jnp.asarray(v) for k, v in running_stats(layer).items()} for layer in layers]
     def zeros() -> Any:  # two calls, two sets of buffers (each is donated on its own)
         return jax.tree_util.tree_map(jnp.zeros_like, params)
     state = {"params": params, "stats": stats, "m": zeros(), "v": zeros(),

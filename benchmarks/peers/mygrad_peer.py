@@ -16,7 +16,7 @@ from mygrad.nnet.activations import relu, sigmoid
 from mygrad.nnet.layers import batchnorm, conv_nd, max_pool
 from mygrad.nnet.losses import softmax_crossentropy
 
-from peers.base import Layer, NumpyAdam, Runner
+from peers.base import Layer, NumpyAdam, Runner, running_stats
 
 LABEL = "MyGrad"
 EPS = 1e-5
@@ -31,9 +31,7 @@ class Net:
         self.layers = layers
         self.weights = [{k: mg.tensor(v.copy()) for k, v in layer.params.items()}
                         for layer in layers]
-        self.stats = [{"mean": np.zeros(len(layer.params["gamma"]), np.float32),
-                       "var": np.ones(len(layer.params["gamma"]), np.float32)}
-                      if layer.kind == "batchnorm" else {} for layer in layers]
+        self.stats = [running_stats(layer) for layer in layers]
         self.rng = np.random.default_rng(seed)
 
     def params(self) -> list[Any]:
