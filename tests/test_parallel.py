@@ -154,3 +154,56 @@ def test_a_forked_child_makes_its_own_helper_threads():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
+
+
+# --------------------------------------------------------------------- convolution in shares
+def _convolution(op, x_shape, w_shape, dtype, **options):
+    """Output and gradients (x, W, b) of conv2d or conv_transpose2d."""
+    rng = np.random.default_rng(0)
+    x, w = (mb.tensor(rng.standard_normal(s), dtype=dtype, requires_grad=True)
+            for s in (x_shape, w_shape))
+    channels = w_shape[0] if op is F.conv2d else w_shape[1] * options.get("groups", 1)
+    b = mb.tensor(rng.standard_normal(channels), dtype=dtype, requires_grad=True)
+    out = op(x, w, b, **options)
+    (out * mb.tensor(rng.standard_normal(out.shape), dtype=dtype)).sum().backward()
+    return [out.data, x.grad, w.grad, b.grad]
+
+
+CONV_CASES = {  # name: (op, x shape, weight shape, options)
+    "3x3 same padding (run-on rows)": (F.conv2d, (6, 3, 7, 7), (4, 3, 3, 3), {"padding": 1}),
+    "stride 2, groups 2": (F.conv2d, (5, 4, 8, 8), (6, 2, 3, 3), {"stride": 2, "groups": 2}),
+    "dx as a correlation (padding 2)": (F.conv2d, (5, 2, 6, 6), (3, 2, 3, 3), {"padding": 2}),
+    "transposed, stride 2": (F.conv_transpose2d, (5, 3, 4, 4), (3, 2, 3, 3), {"stride": 2}),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", list(CONV_CASES))
+def test_convolution_chunks_in_two_shares_match_one_thread(case, dtype, monkeypatch):
+    """Each share's samples are its own, so the output and dx are the same bits; dW adds the
+    shares' sums, so its rounding may differ in the last bits."""
+    op, x_shape, w_shape, options = CONV_CASES[case]
+    from mitbadak.functional.conv import _Conv
+    monkeypatch.setattr(_Conv, "CHUNK_BYTES", 1)  # a chunk per sample: several per share
+    calls = []
+    run = parallel.run
+    monkeypatch.setattr(parallel, "run", lambda task, parts: calls.append(len(parts)) or
+                        run(task, parts))
+    before = blas.threads()
+    blas.set_threads(1)
+    try:
+        monkeypatch.setattr(parallel, "workers", lambda: 1)
+        alone = _convolution(op, x_shape, w_shape, dtype, **options)
+        assert set(calls) == {1}
+        calls.clear()
+        monkeypatch.setattr(parallel, "workers", lambda: 2)
+        shared = _convolution(op, x_shape, w_shape, dtype, **options)
+        assert set(calls) == {2}
+    finally:
+        blas.set_threads(before)
+    out, gx, gw, gb = alone
+    np.testing.assert_array_equal(shared[0], out)
+    np.testing.assert_array_equal(shared[1], gx)
+    np.testing.assert_array_equal(shared[3], gb)
+    tol = 1e-12 if dtype == np.float64 else 1e-5  # against the largest entry of dW
+    np.testing.assert_allclose(shared[2], gw, rtol=0, atol=tol * np.abs(gw).max())

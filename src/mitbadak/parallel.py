@@ -9,12 +9,14 @@ contiguous shares, and ``run(task, shares)`` calls ``task(share)`` for each, one
 thread (this thread does the first), with OpenBLAS on one thread meanwhile, so that every
 share's products run on a core of their own.
 
-Where it pays, measured on a 2-core machine: scaled dot-product attention of the GPT in
+Where it pays, measured on 2-core machines: scaled dot-product attention of the GPT in
 ``benchmarks/bench_gpt.py`` (forward + backward, batch 32, 4 heads, 128 x 32) in 10.6 ms
-against 16.3 in one thread; each NumPy call there takes 100 µs or more. Where it does not: a
-loop of calls of 20-40 µs each (GELU in cache-sized pieces, im2col per 1 MB chunk) ran no
-faster, often slower, in two threads, because each call must take Python's lock back, and a
-thread that waits for it waits for the other to be woken: those loops stay in one thread.
+against 16.3 in one thread; each NumPy call there takes 100 µs or more. A convolution's
+chunks of columns (im2col and a product with 16-64 filters, too narrow for two BLAS threads
+to share well): DeepConvNet's step 0.75-0.8x the time on an AMD EPYC, unchanged on an Intel
+Xeon. Where it does not: a loop of calls of 20-40 µs each (GELU in cache-sized pieces) ran
+no faster, often slower, in two threads, because each call must take Python's lock back, and
+a thread that waits for it waits for the other to be woken: those loops stay in one thread.
 
 How many shares: as many as the threads `mitbadak.blas` gives OpenBLAS now, so one rule
 holds for both: every core the rest of the machine leaves free, fewer under load, and a count
