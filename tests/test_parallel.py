@@ -16,12 +16,27 @@ from hypothesis import strategies as st
 import mitbadak as mb
 from mitbadak import blas, parallel
 from mitbadak import functional as F
+from mitbadak.functional.conv import _Conv
 
 
 @pytest.fixture
 def two_workers(monkeypatch):
     """Two shares whatever the machine (the real count comes from mitbadak.blas)."""
     monkeypatch.setattr(parallel, "workers", lambda: 2)
+
+
+def _alone_and_shared(compute, monkeypatch):
+    """compute() with one worker, then with two, OpenBLAS on one thread for both, so that
+    both runs use the same BLAS kernels (shares run with one thread)."""
+    before = blas.threads()
+    blas.set_threads(1)
+    try:
+        monkeypatch.setattr(parallel, "workers", lambda: 1)
+        alone = compute()
+        monkeypatch.setattr(parallel, "workers", lambda: 2)
+        return alone, compute()
+    finally:
+        blas.set_threads(before)
 
 
 @given(st.lists(st.integers(), max_size=40), st.integers(1, 5))
@@ -126,15 +141,8 @@ CASES = {  # name: (q, k, v shapes, mask, is_causal, dropout_p, cut by the batch
 @pytest.mark.parametrize("case", list(CASES))
 def test_attention_in_two_shares_equals_one_thread_bitwise(case, dtype, monkeypatch):
     shapes, mask, is_causal, dropout_p, cut = CASES[case]
-    before = blas.threads()
-    blas.set_threads(1)  # the same BLAS kernels in both runs (shares run with one thread)
-    try:
-        monkeypatch.setattr(parallel, "workers", lambda: 1)
-        alone, one = _attention(shapes, dtype, mask, is_causal, dropout_p)
-        monkeypatch.setattr(parallel, "workers", lambda: 2)
-        shared, two = _attention(shapes, dtype, mask, is_causal, dropout_p)
-    finally:
-        blas.set_threads(before)
+    (alone, one), (shared, two) = _alone_and_shared(
+        lambda: _attention(shapes, dtype, mask, is_causal, dropout_p), monkeypatch)
     assert (one, two) == (1, 2 if cut else 1)
     for a, b in zip(alone, shared):
         assert a.shape == b.shape and a.dtype == b.dtype
@@ -183,24 +191,18 @@ def test_convolution_chunks_in_two_shares_match_one_thread(case, dtype, monkeypa
     """Each share's samples are its own, so the output and dx are the same bits; dW adds the
     shares' sums, so its rounding may differ in the last bits."""
     op, x_shape, w_shape, options = CONV_CASES[case]
-    from mitbadak.functional.conv import _Conv
     monkeypatch.setattr(_Conv, "CHUNK_BYTES", 1)  # a chunk per sample: several per share
     calls = []
     run = parallel.run
     monkeypatch.setattr(parallel, "run", lambda task, parts: calls.append(len(parts)) or
                         run(task, parts))
-    before = blas.threads()
-    blas.set_threads(1)
-    try:
-        monkeypatch.setattr(parallel, "workers", lambda: 1)
-        alone = _convolution(op, x_shape, w_shape, dtype, **options)
-        assert set(calls) == {1}
+
+    def compute():
         calls.clear()
-        monkeypatch.setattr(parallel, "workers", lambda: 2)
-        shared = _convolution(op, x_shape, w_shape, dtype, **options)
-        assert set(calls) == {2}
-    finally:
-        blas.set_threads(before)
+        return _convolution(op, x_shape, w_shape, dtype, **options), set(calls)
+
+    (alone, one), (shared, two) = _alone_and_shared(compute, monkeypatch)
+    assert (one, two) == ({1}, {2})
     out, gx, gw, gb = alone
     np.testing.assert_array_equal(shared[0], out)
     np.testing.assert_array_equal(shared[1], gx)
